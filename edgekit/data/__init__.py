@@ -1,0 +1,1 @@
+"""Image-folder datasets: listing, decoding, auditing, splitting and the training input."""

@@ -1,0 +1,1 @@
+"""Pictures and tables of results: confusion matrices now, model comparisons to come."""

@@ -1,0 +1,1 @@
+"""Everything edgekit writes to or reads from MLflow lives in this package."""

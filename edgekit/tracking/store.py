@@ -1,0 +1,64 @@
+"""Where runs go: the default SQLite store under models/mlruns/, or any MLflow tracking URI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from edgekit.errors import TrackingError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STORE_DIR = Path("models") / "mlruns"
+DEFAULT_DB_NAME = "mlflow.db"
+
+
+def default_tracking_uri(cwd: Path | None = None) -> str:
+    """sqlite:///<cwd>/models/mlruns/mlflow.db, the store `edgekit ui` opens too."""
+    store = ((cwd or Path.cwd()) / DEFAULT_STORE_DIR).resolve()
+    return f"sqlite:///{store / DEFAULT_DB_NAME}"
+
+
+def resolve_tracking_uri(explicit: str | None = None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else the default SQLite store."""
+    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    if uri.startswith("sqlite:///"):
+        sqlite_path(uri).parent.mkdir(parents=True, exist_ok=True)
+    return uri
+
+
+def sqlite_path(uri: str) -> Path:
+    """The database file of a sqlite:/// URI."""
+    return Path(unquote(urlparse(uri).path))
+
+
+def artifact_root_for(uri: str) -> str | None:
+    """Artifacts of a SQLite store go beside its database; servers decide for themselves."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (sqlite_path(uri).parent / "artifacts").resolve().as_uri()
+
+
+def get_or_create_experiment(client, name: str, uri: str) -> str:
+    """The id of experiment `name`, created (with artifacts beside a SQLite store) if new."""
+    try:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            if experiment.lifecycle_stage == "deleted":
+                raise TrackingError(
+                    f"experiment '{name}' is deleted in {uri}; restore it in the MLflow UI "
+                    "or pass --experiment with another name"
+                )
+            return experiment.experiment_id
+        return client.create_experiment(name, artifact_location=artifact_root_for(uri))
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise TrackingError(f"cannot use MLflow store '{uri}': {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,155 @@
+"""The MLflow record of one training run: params, live epoch curves, test scores, artifacts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edgekit import __version__
+from edgekit.tracking.keys import metric_keys
+from edgekit.tracking.store import get_or_create_experiment, resolve_tracking_uri
+from edgekit.train.metrics import ClassificationScores, Requirements
+
+logger = logging.getLogger(__name__)
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def default_run_name(model_name: str, now: datetime | None = None) -> str:
+    """Model name + timestamp, e.g. mobilenetv3large-20261203-184501."""
+    return f"{model_name}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
+
+
+class TrainingRun:
+    """One MLflow run per trained model. Also a TrainingObserver: it logs every epoch live."""
+
+    def __init__(self, client, run_id: str, workdir: Path):
+        self.client = client
+        self.run_id = run_id
+        self.workdir = workdir
+        self.log_path = workdir / "train.log"
+
+    # --- observer: each epoch is on the server as soon as it ends ---------------------------
+
+    def on_train_begin(self, num_epochs: int, steps_per_epoch: int) -> None:
+        self.log_params({"steps_per_epoch": steps_per_epoch})
+
+    def on_batch_end(self, step: int, logs: dict[str, float]) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        self.log_metrics(metrics, step=epoch)
+
+    # --- record --------------------------------------------------------------------------
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        batch = [Param(key, _param_value(value)) for key, value in params.items()]
+        for start in range(0, len(batch), 100):
+            self.client.log_batch(self.run_id, params=batch[start : start + 100])
+
+    def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
+        from mlflow.entities import Metric
+
+        stamp = int(datetime.now().timestamp() * 1000)
+        batch = [Metric(key, float(value), stamp, step) for key, value in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_test_scores(
+        self, scores: ClassificationScores, requirements: Requirements, backbone_size_mb: float
+    ) -> bool:
+        """test_* metrics, recall_<class>, min_recall, meets_requirements; returns the verdict."""
+        keys = metric_keys("recall_", scores.class_names)
+        meets = requirements.met_by(scores.accuracy, scores.min_recall, backbone_size_mb)
+        metrics = {keys[name]: recall for name, recall in scores.recall_by_class().items()}
+        metrics |= {
+            "test_accuracy": scores.accuracy,
+            "min_recall": scores.min_recall,
+            "meets_requirements": 1.0 if meets else 0.0,
+        }
+        if scores.loss is not None:
+            metrics["test_loss"] = scores.loss
+        self.log_metrics(metrics)
+        self.log_json("evaluation/recall_metric_keys.json", keys)
+        self.log_json("evaluation/test_scores.json", scores.to_dict())
+        return meets
+
+    def log_json(self, artifact_path: str, content: Any) -> None:
+        self.log_text(artifact_path, json.dumps(content, indent=2, sort_keys=True, default=str))
+
+    def log_text(self, artifact_path: str, text: str) -> None:
+        self.client.log_text(self.run_id, text, artifact_path)
+
+    def log_file(self, path: Path, artifact_dir: str | None = None) -> None:
+        self.client.log_artifact(self.run_id, str(path), artifact_dir)
+
+
+@contextmanager
+def training_run(
+    tracking_uri: str | None, experiment: str, run_name: str, tags: dict[str, str] | None = None
+) -> Iterator[TrainingRun]:
+    """Start a run; end it FINISHED, KILLED on Ctrl-C or SIGTERM, FAILED on any other error.
+
+    The run's text log (everything edgekit logged meanwhile) is uploaded however it ends.
+    """
+    from mlflow import MlflowClient
+
+    uri = resolve_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=uri)
+    experiment_id = get_or_create_experiment(client, experiment, uri)
+    run_tags = {"mlflow.runName": run_name, "edgekit.version": __version__} | (tags or {})
+    run = client.create_run(experiment_id, run_name=run_name, tags=run_tags)
+    logger.info(
+        "MLflow run %s (%s) in experiment '%s' at %s", run_name, run.info.run_id, experiment, uri
+    )
+
+    with tempfile.TemporaryDirectory(prefix="edgekit-run-") as workdir:
+        record = TrainingRun(client, run.info.run_id, Path(workdir))
+        handler = _attach_log_file(record.log_path)
+        status = "FAILED"
+        try:
+            yield record
+            status = "FINISHED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            logger.warning("interrupted: run %s ends KILLED", run.info.run_id)
+            raise
+        except Exception as exc:
+            logger.error("run %s failed: %s", run.info.run_id, exc)
+            raise
+        finally:
+            _detach_log_file(handler)
+            _upload_log_and_end(record, status)
+
+
+def _upload_log_and_end(record: TrainingRun, status: str) -> None:
+    try:
+        record.log_file(record.log_path, "logs")
+    finally:
+        record.client.set_terminated(record.run_id, status=status)
+
+
+def _attach_log_file(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler.setLevel(logging.DEBUG)
+    logging.getLogger("edgekit").addHandler(handler)
+    return handler
+
+
+def _detach_log_file(handler: logging.Handler) -> None:
+    logging.getLogger("edgekit").removeHandler(handler)
+    handler.close()
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value)
+    return str(value)
