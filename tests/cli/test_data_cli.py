@@ -104,14 +104,3 @@ def test_check_of_a_missing_folder_prints_one_line_and_exits_2(tmp_path: Path) -
     assert "error:" in result.stderr
     assert "nowhere' does not exist" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_data_cli_module_keeps_heavy_libraries_out() -> None:
-    code = (
-        "import sys, edgekit.cli.data; "
-        "print([m for m in ('tensorflow', 'mlflow', 'matplotlib', 'keras') if m in sys.modules])"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
