@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from edgekit.cli.progress import step_progress
 from edgekit.data.audit import DatasetAudit, audit_dataset
 from edgekit.data.images import list_dataset
 
@@ -65,15 +65,8 @@ def check(
 def _audit_with_progress(path: Path) -> DatasetAudit:
     # Listing first gives the bar its total; it costs a directory walk, not a file read.
     num_files = len(list_dataset(path).files)
-    columns = (
-        TextColumn("checking images"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("check", total=num_files)
-        return audit_dataset(path, on_progress=lambda n: progress.advance(task, n))
+    with step_progress(Console(stderr=True)) as progress:
+        return audit_dataset(path, on_progress=progress("check", num_files))
 
 
 def _print_summary(console: Console, audit: DatasetAudit) -> None:

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-_STEP_LABELS = {"decode": "Decoding images", "hash": "Hashing files"}
+_STEP_LABELS = {"check": "Checking images", "decode": "Decoding images", "hash": "Hashing files"}
 
 
 def _progress(console: Console, *extra) -> Progress:

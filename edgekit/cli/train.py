@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -167,7 +166,7 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
     from edgekit.train.metrics import Requirements
     from edgekit.train.trainer import train_classifier
 
-    run.log_params(_config_params(config, root, classifier))
+    run.log_config(config, root, classifier)
     with step_progress(console) as progress:
         data = prepare_dataset(
             root,
@@ -177,17 +176,17 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
             num_workers=config.num_workers,
             progress=progress,
         )
-    _log_dataset(run, data)
+    run.log_dataset(data)
 
     with TrainingProgress(console) as bars:
         result = train_classifier(classifier, data, config, observer=ObserverGroup(bars, run))
 
     requirements = Requirements(**config.requirements.model_dump())
     meets = run.log_test_scores(result.test, requirements, classifier.backbone_size_mb)
-    _log_outputs(run, config, classifier, data, result)
+    run.log_outputs(classifier, data, result)
     return TrainOutcome(
         run.run_id,
-        config.run_name or run.client.get_run(run.run_id).info.run_name,
+        run.run_name,
         classifier.backbone_name,
         result.test.accuracy,
         result.test.min_recall,
@@ -207,118 +206,27 @@ def _dataset_root(config: TrainConfig) -> Path:
     return root
 
 
-def _config_params(config: TrainConfig, root: Path, classifier) -> dict:
-    height, width = config.image_size
-    return {
-        "model_name": classifier.backbone_name,
-        "learning_rate": config.learning_rate,
-        "dropout_rate": config.dropout,
-        "epochs": config.epochs,
-        "batch_size": config.batch_size,
-        "fine_tune": config.fine_tune,
-        "image_size": f"{height}x{width}",
-        "backbone_params": classifier.backbone_params,
-        "backbone_size_mb": round(classifier.backbone_size_mb, 4),
-        "weights": config.weights,
-        "seed": config.seed,
-        "class_weight": config.class_weight,
-        "augment": config.augment,
-        "optimizer": "AdamW(weight_decay=1e-4), cosine decay, 1 epoch warm-up",
-        "data_path": str(Path(root).resolve()),
-        "split_fractions": list(config.split.fractions()),
-        "requirement_min_accuracy": config.requirements.min_accuracy,
-        "requirement_min_recall": config.requirements.min_recall,
-        "requirement_max_size_mb": config.requirements.max_size_mb,
-    }
-
-
-def _log_dataset(run, data) -> None:
-    sizes = data.split.sizes()
-    run.log_params(
-        {
-            "num_classes": len(data.class_names),
-            "class_names": list(data.class_names),
-            "num_train": sizes["train"],
-            "num_val": sizes["val"],
-            "num_test": sizes["test"],
-            "num_undecodable": len(data.undecodable),
-        }
-    )
-    run.log_text("data/split_manifest.csv", data.split.to_csv())
-    run.log_json("data/classes.json", list(data.class_names))
-    run.log_json("data/undecodable.json", [{"path": p, "reason": r} for p, r in data.undecodable])
-    run.log_json("data/ignored_files.json", list(data.ignored))
-
-
-def _log_outputs(run, config: TrainConfig, classifier, data, result) -> None:
-    from edgekit import __version__
-    from edgekit.report.confusion import plot_confusion_matrix
-    from edgekit.train.model import save_model
-
-    mean_epoch_s = sum(result.epoch_times_s) / max(len(result.epoch_times_s), 1)
-    run.log_metrics(
-        {
-            "backbone_size_mb": classifier.backbone_size_mb,
-            "best_epoch": result.best_epoch,
-            "mean_epoch_time_s": mean_epoch_s,
-        }
-    )
-    if result.batchnorm_momentum is not None:
-        run.log_params({"batchnorm_momentum": round(result.batchnorm_momentum, 4)})
-
-    metadata = {
-        "edgekit_version": __version__,
-        "model_name": classifier.backbone_name,
-        "class_names": list(data.class_names),
-        "preprocessing": data.preprocessing,
-        "mlflow_run_id": run.run_id,
-    }
-    model_path = save_model(
-        result.model, run.workdir / f"{classifier.backbone_name}.keras", metadata
-    )
-    run.log_file(model_path, "model")
-    run.log_json("model/edgekit.json", metadata)
-
-    png = plot_confusion_matrix(
-        result.test.confusion,
-        data.class_names,
-        run.workdir / "confusion_matrix.png",
-        f"{classifier.backbone_name}: test split",
-    )
-    run.log_file(png, "evaluation")
-    run.log_json(
-        "evaluation/confusion_matrix.json",
-        {
-            "class_names": list(data.class_names),
-            "rows_true_cols_predicted": [list(r) for r in result.test.confusion],
-        },
-    )
-    run.log_text(
-        "config/resolved_config.yaml",
-        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
-    )
-
-
 def print_summary(outcomes: list[TrainOutcome]) -> None:
     """The seed's comparison table: model, accuracy, min recall, size, meets requirements."""
-    table = Table(title="edgekit train")
-    for column in ("run", "model", "test accuracy", "min recall", "size MB", "meets req."):
-        table.add_column(column, justify="left" if column in ("run", "model") else "right")
+    out = Console()
+    table = Table(title="edgekit train: test split")
+    table.add_column("model")
+    for column in ("accuracy", "min recall", "size MB", "meets req."):
+        table.add_column(column, justify="right")
     for o in outcomes:
         verdict = "[green]yes[/]" if o.meets_requirements else "[red]no[/]"
         table.add_row(
-            o.run_name,
             o.model_name,
             f"{o.test_accuracy:.2%}",
             f"{o.min_recall:.2%}",
             f"{o.backbone_size_mb:.2f}",
             verdict,
         )
-    Console().print(table)
+    out.print(table)
     for o in outcomes:
         recalls = ", ".join(f"{name} {value:.2%}" for name, value in o.recall.items())
-        Console().print(f"recall per class ({o.model_name}): {recalls}")
-        Console().print(f"MLflow run id: {o.run_id}")
+        out.print(f"{o.model_name} recall per class: {recalls}")
+        out.print(f"MLflow run '{o.run_name}', id {o.run_id}")
 
 
 class _sigterm_as_interrupt:

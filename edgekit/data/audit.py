@@ -14,16 +14,13 @@ from typing import Any
 
 from PIL import Image
 
-from edgekit.data.images import EXTENSION_FORMATS, ImageFile, list_dataset
+from edgekit.data.images import DECODE_ERRORS, EXTENSION_FORMATS, ImageFile, list_dataset
 from edgekit.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 # How many of the most common image sizes the audit keeps; the rest only count in num_sizes.
 NUM_COMMON_SIZES = 5
-
-# Errors Pillow raises for content it cannot read; anything else is a bug and should surface.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
 @dataclass(frozen=True)
@@ -184,7 +181,7 @@ def _inspect(file: ImageFile) -> _FileFacts:
             image_format, size, mode = image.format, image.size, image.mode
             # Headers can be fine while the pixel data is truncated; only a full load tells.
             image.load()
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         logger.debug("cannot decode %s: %s", file.relpath, exc)
         return _FileFacts(digest, image_format, size, mode, f"{type(exc).__name__}: {exc}")
     return _FileFacts(digest, image_format, size, mode, None)

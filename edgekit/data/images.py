@@ -35,6 +35,9 @@ EXTENSION_FORMATS = {
 # 256x256 PlantVillage tiles end up equally smooth. Export and bench must resize the same way.
 RESIZE_METHOD = "pillow-bilinear"
 
+# What Pillow raises for content it cannot read; anything else is a bug and should surface.
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
 
 class ImageDecodeError(DatasetError):
     """A file with an image extension whose content cannot be decoded."""
@@ -127,7 +130,7 @@ def decode_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
             if size is not None and rgb.size != (size[1], size[0]):
                 rgb = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except DECODE_ERRORS as exc:
         raise ImageDecodeError(f"cannot decode '{path}': {exc}") from exc
 
 

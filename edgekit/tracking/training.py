@@ -11,10 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import yaml
+
 from edgekit import __version__
+from edgekit.config import TrainConfig
+from edgekit.data.dataset import PreparedDataset
+from edgekit.report.confusion import plot_confusion_matrix
 from edgekit.tracking.keys import metric_keys
 from edgekit.tracking.store import get_or_create_experiment, resolve_tracking_uri
 from edgekit.train.metrics import ClassificationScores, Requirements
+from edgekit.train.model import Classifier, save_model
+from edgekit.train.trainer import TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +37,10 @@ def default_run_name(model_name: str, now: datetime | None = None) -> str:
 class TrainingRun:
     """One MLflow run per trained model. Also a TrainingObserver: it logs every epoch live."""
 
-    def __init__(self, client, run_id: str, workdir: Path):
+    def __init__(self, client, run_id: str, run_name: str, workdir: Path):
         self.client = client
         self.run_id = run_id
+        self.run_name = run_name
         self.workdir = workdir
         self.log_path = workdir / "train.log"
 
@@ -61,6 +70,92 @@ class TrainingRun:
         stamp = int(datetime.now().timestamp() * 1000)
         batch = [Metric(key, float(value), stamp, step) for key, value in metrics.items()]
         self.client.log_batch(self.run_id, metrics=batch)
+
+    # --- the training record, step by step -------------------------------------------------
+
+    def log_config(self, config: TrainConfig, root: Path, classifier: Classifier) -> None:
+        """The seed's params, the requirements used and the rest of the resolved config."""
+        height, width = config.image_size
+        self.log_params(
+            {
+                "model_name": classifier.backbone_name,
+                "learning_rate": config.learning_rate,
+                "dropout_rate": config.dropout,
+                "epochs": config.epochs,
+                "batch_size": config.batch_size,
+                "fine_tune": config.fine_tune,
+                "image_size": f"{height}x{width}",
+                "backbone_params": classifier.backbone_params,
+                "backbone_size_mb": round(classifier.backbone_size_mb, 4),
+                "weights": config.weights,
+                "seed": config.seed,
+                "class_weight": config.class_weight,
+                "augment": config.augment,
+                "optimizer": "AdamW(weight_decay=1e-4), cosine decay, 1 epoch warm-up",
+                "data_path": str(Path(root).resolve()),
+                "split_fractions": list(config.split.fractions()),
+                "requirement_min_accuracy": config.requirements.min_accuracy,
+                "requirement_min_recall": config.requirements.min_recall,
+                "requirement_max_size_mb": config.requirements.max_size_mb,
+            }
+        )
+        self.log_text(
+            "config/resolved_config.yaml",
+            yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
+        )
+
+    def log_dataset(self, data: PreparedDataset) -> None:
+        """Class order, split sizes, the split manifest and the files left out."""
+        sizes = data.split.sizes()
+        self.log_params(
+            {
+                "num_classes": len(data.class_names),
+                "class_names": list(data.class_names),
+                "num_train": sizes["train"],
+                "num_val": sizes["val"],
+                "num_test": sizes["test"],
+                "num_undecodable": len(data.undecodable),
+            }
+        )
+        self.log_text("data/split_manifest.csv", data.split.to_csv())
+        self.log_json("data/classes.json", list(data.class_names))
+        undecodable = [{"path": p, "reason": r} for p, r in data.undecodable]
+        self.log_json("data/undecodable.json", undecodable)
+        self.log_json("data/ignored_files.json", list(data.ignored))
+
+    def log_outputs(
+        self, classifier: Classifier, data: PreparedDataset, result: TrainResult
+    ) -> None:
+        """Size and timing metrics, the saved model with its metadata, the confusion matrix."""
+        self.log_metrics(
+            {
+                "backbone_size_mb": classifier.backbone_size_mb,
+                "best_epoch": result.best_epoch,
+                "mean_epoch_time_s": float(np.mean(result.epoch_times_s or [0.0])),
+            }
+        )
+        if result.batchnorm_momentum is not None:
+            self.log_params({"batchnorm_momentum": round(result.batchnorm_momentum, 4)})
+
+        metadata = {
+            "edgekit_version": __version__,
+            "model_name": classifier.backbone_name,
+            "class_names": list(data.class_names),
+            "preprocessing": data.preprocessing,
+            "mlflow_run_id": self.run_id,
+        }
+        model_path = self.workdir / f"{classifier.backbone_name}.keras"
+        self.log_file(save_model(result.model, model_path, metadata), "model")
+        self.log_json("model/edgekit.json", metadata)
+
+        title = f"{classifier.backbone_name}: test split"
+        png = self.workdir / "confusion_matrix.png"
+        confusion = [list(row) for row in result.test.confusion]
+        self.log_file(plot_confusion_matrix(confusion, data.class_names, png, title), "evaluation")
+        self.log_json(
+            "evaluation/confusion_matrix.json",
+            {"class_names": list(data.class_names), "rows_true_cols_predicted": confusion},
+        )
 
     def log_test_scores(
         self, scores: ClassificationScores, requirements: Requirements, backbone_size_mb: float
@@ -111,7 +206,7 @@ def training_run(
     )
 
     with tempfile.TemporaryDirectory(prefix="edgekit-run-") as workdir:
-        record = TrainingRun(client, run.info.run_id, Path(workdir))
+        record = TrainingRun(client, run.info.run_id, run_name, Path(workdir))
         handler = _attach_log_file(record.log_path)
         status = "FAILED"
         try:
