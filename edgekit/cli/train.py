@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,12 +152,11 @@ def train_one(config: TrainConfig) -> TrainOutcome:
         weights=config.backbone_weights,
         dropout=config.dropout,
         fine_tune=config.fine_tune,
+        seed=config.seed,
     )
 
     run_name = config.run_name or default_run_name(classifier.backbone_name)
-    with training_run(
-        config.tracking_uri, config.experiment, run_name, tags={"edgekit.stage": "train"}
-    ) as run:
+    with training_run(config.tracking_uri, config.experiment, run_name, tags=_host_tags()) as run:
         return _train_and_record(config, root, classifier, run)
 
 
@@ -194,6 +194,24 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
         meets,
         result.test.recall_by_class(),
     )
+
+
+def _host_tags() -> dict[str, str]:
+    """Where the numbers come from: the machine and library versions of this run."""
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    return {
+        "edgekit.stage": "train",
+        "host.name": platform.node(),
+        "host.machine": platform.machine(),
+        "host.cpu_count": str(os.cpu_count()),
+        "host.python": platform.python_version(),
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+    }
 
 
 def _dataset_root(config: TrainConfig) -> Path:

@@ -92,6 +92,7 @@ def prepare_dataset(
     """
     listing = list_dataset(root)
     check_classes(listing)
+    _check_memory(len(listing.files), image_size)
     progress = progress or (lambda name, total: lambda n: None)
 
     decoded = decode_images(
@@ -124,6 +125,30 @@ def prepare_dataset(
     return PreparedDataset(
         listing.root, listing.class_names, image_size, split, parts, undecodable, listing.ignored
     )
+
+
+def _check_memory(num_images: int, image_size: tuple[int, int]) -> None:
+    # FIXME: the decoded dataset is held in memory (uint8, plus a copy inside tf.data), which
+    # suits datasets of tens of thousands of images; larger ones need a cache on disk.
+    needed = 2 * num_images * image_size[0] * image_size[1] * 3
+    available = _available_memory()
+    if available is not None and needed > 0.8 * available:
+        raise DatasetError(
+            f"{num_images} images at {image_size[0]}x{image_size[1]} need about "
+            f"{needed / 2**30:.1f} GiB in memory but {available / 2**30:.1f} GiB are available; "
+            "use a smaller --image-size or a subset of the dataset"
+        )
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def _split_arrays(pixels, files, split: Split, class_names) -> dict[str, SplitArrays]:

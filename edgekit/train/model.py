@@ -45,15 +45,19 @@ def build_classifier(
     weights: str | None,
     dropout: float,
     fine_tune: bool,
+    seed: int | None = None,
 ) -> Classifier:
     """Backbone -> Dropout -> Dense(softmax), taking float32 RGB in [0, 255] of `image_size`.
 
     With `fine_tune` False the backbone is frozen (its BatchNorm layers then run in inference
-    mode too, which is what a pretrained backbone needs).
+    mode too, which is what a pretrained backbone needs). `seed` seeds Python, NumPy and the
+    backend, so the same seed gives the same initial weights and the same training order.
     """
     import keras
 
     spec = get_backbone(backbone_name)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     backbone = spec.builder((*image_size, 3), weights)
     backbone.trainable = fine_tune
 
