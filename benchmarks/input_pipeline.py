@@ -100,7 +100,7 @@ def images_in_steps(num_images: int, batch_size: int, steps: int) -> int:
 def compiled_model(config: TrainConfig, num_classes: int, steps_per_epoch: int) -> keras.Model:
     """The classifier compiled exactly as `edgekit train` compiles it."""
     from edgekit.train.model import build_classifier
-    from edgekit.train.trainer import _optimizer
+    from edgekit.train.trainer import compile_classifier
 
     classifier = build_classifier(
         config.model,
@@ -110,13 +110,8 @@ def compiled_model(config: TrainConfig, num_classes: int, steps_per_epoch: int) 
         dropout=config.dropout,
         fine_tune=config.fine_tune,
     )
-    model = classifier.model
-    model.compile(
-        optimizer=_optimizer(config, steps_per_epoch),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    compile_classifier(classifier.model, config, steps_per_epoch)
+    return classifier.model
 
 
 def input_datasets(train: SplitArrays, config: TrainConfig) -> dict[str, tf.data.Dataset]:
@@ -295,7 +290,7 @@ def describe_setup(
 
 def run(args: argparse.Namespace) -> int:
     from edgekit.config import TrainConfig
-    from edgekit.train.trainer import _class_weights
+    from edgekit.train.trainer import class_weights
 
     config = TrainConfig(
         data=args.data,
@@ -309,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
     train, num_classes = data.parts["train"], len(data.class_names)
 
     model = compiled_model(config, num_classes, -(-len(train) // config.batch_size))
-    class_weight = _class_weights(train, num_classes, config.class_weight)
+    class_weight = class_weights(train, num_classes, config.class_weight)
     rounds = measure(model, input_datasets(train, config), args, len(train), class_weight)
     summary = summarise(rounds, decode_s, len(train))
 

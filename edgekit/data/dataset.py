@@ -62,7 +62,7 @@ class PreparedDataset:
         }
 
 
-def check_classes(listing: DatasetListing) -> None:
+def check_classes(listing: DatasetListing, images: str = "images") -> None:
     """Refuse datasets that cannot be trained on: fewer than two classes or an empty class."""
     if len(listing.class_names) < 2:
         raise DatasetError(
@@ -72,7 +72,7 @@ def check_classes(listing: DatasetListing) -> None:
     empty = [c for c in listing.class_names if listing.count(c) == 0]
     if empty:
         raise DatasetError(
-            f"class folder(s) {', '.join(empty)} in '{listing.root}' hold no images; add images "
+            f"class folder(s) {', '.join(empty)} in '{listing.root}' hold no {images}; add images "
             "or remove the folder (run 'edgekit data check' for a full audit)"
         )
 
@@ -108,7 +108,8 @@ def prepare_dataset(
             len(undecodable),
             "; ".join(f"{p} ({r})" for p, r in undecodable),
         )
-    check_classes(DatasetListing(listing.root, listing.class_names, decoded.files, ()))
+    decodable = DatasetListing(listing.root, listing.class_names, decoded.files, ())
+    check_classes(decodable, images="decodable images")
 
     advance = progress("hash", len(decoded.files))
     with ThreadPoolExecutor(max_workers=num_workers) as pool:

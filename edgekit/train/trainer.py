@@ -66,24 +66,10 @@ def train_classifier(
     """Train on the train part, pick the epoch with the best val accuracy, score on test."""
     train, val = data.parts["train"], data.parts["val"]
     steps_per_epoch = max(1, -(-len(train) // config.batch_size))
-    momentum = None
-    if config.weights == "none":
-        momentum = batchnorm_momentum_for(steps_per_epoch)
-        changed = set_batchnorm_momentum(classifier.model, momentum)
-        if changed:
-            logger.warning(
-                "training from scratch: BatchNorm momentum set to %.3f on %d layers "
-                "(stale running statistics otherwise make eval predict one class)",
-                momentum,
-                changed,
-            )
+    momentum = _adapt_batchnorm(classifier, config, steps_per_epoch)
 
     model = classifier.model
-    model.compile(
-        optimizer=_optimizer(config, steps_per_epoch),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    compile_classifier(model, config, steps_per_epoch)
     monitor = "val_accuracy" if len(val) else "accuracy"
     callbacks = _callbacks(config.epochs, steps_per_epoch, monitor, observer)
     model.fit(
@@ -92,7 +78,7 @@ def train_classifier(
         ),
         validation_data=_eval_dataset(val, config) if len(val) else None,
         epochs=config.epochs,
-        class_weight=_class_weights(train, len(data.class_names), config.class_weight),
+        class_weight=class_weights(train, len(data.class_names), config.class_weight),
         callbacks=callbacks,
         shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=0,
@@ -110,6 +96,22 @@ def train_classifier(
     )
 
 
+def _adapt_batchnorm(classifier: Classifier, config: TrainConfig, steps: int) -> float | None:
+    """From scratch, make BatchNorm statistics follow the weights (see set_batchnorm_momentum)."""
+    if config.weights != "none":
+        return None
+    momentum = batchnorm_momentum_for(steps)
+    changed = set_batchnorm_momentum(classifier.model, momentum)
+    if changed:
+        logger.warning(
+            "training from scratch: BatchNorm momentum set to %.3f on %d layers "
+            "(stale running statistics otherwise make eval predict one class)",
+            momentum,
+            changed,
+        )
+    return momentum
+
+
 def evaluate(
     model: keras.Model, arrays: SplitArrays, class_names: tuple[str, ...], batch_size: int = 32
 ) -> ClassificationScores:
@@ -124,7 +126,16 @@ def _eval_dataset(arrays: SplitArrays, config: TrainConfig):
     return make_dataset(arrays, config.batch_size, training=False)
 
 
-def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def compile_classifier(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """The optimizer, loss and metrics of every edgekit training (benchmarks use it too)."""
+    model.compile(
+        optimizer=make_optimizer(config, steps_per_epoch),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """AdamW on a cosine schedule with one epoch of linear warm-up."""
     total = config.epochs * steps_per_epoch
     warmup = min(steps_per_epoch, total // 2)
@@ -138,7 +149,7 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
 
 
-def _class_weights(train: SplitArrays, num_classes: int, mode: str) -> dict[int, float] | None:
+def class_weights(train: SplitArrays, num_classes: int, mode: str) -> dict[int, float] | None:
     """'balanced': each class weighs as much in the loss as any other, whatever its count."""
     if mode == "none":
         return None

@@ -272,3 +272,24 @@ def _edgekit(args: list[str], env: dict[str, str] | None = None) -> subprocess.C
         timeout=300,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.mark.slow
+def test_run_that_fails_after_starting_ends_failed(tmp_path: Path) -> None:
+    from conftest import make_image_folder
+
+    data = make_image_folder(tmp_path / "corn", per_class=3)
+    for image in (data / "Healthy").iterdir():
+        image.write_bytes(b"not an image")  # passes the listing, fails the decode
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+    result = _edgekit(["train", "--data", str(data), *TINY_TRAIN, "--tracking-uri", store])
+
+    assert result.returncode == 2
+    assert "Healthy" in result.stderr.splitlines()[-1]
+    assert "hold no decodable images" in result.stderr
+    client = MlflowClient(tracking_uri=store)
+    experiment = client.get_experiment_by_name("edge_models_comparison")
+    [run] = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FAILED"
+    assert client.list_artifacts(run.info.run_id, "logs")
