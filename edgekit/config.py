@@ -37,7 +37,7 @@ class _Strict(BaseModel):
 class SplitConfig(_Strict):
     """Fractions of the dataset in each part of the split."""
 
-    train: float = Field(0.70, ge=0, le=1)
+    train: float = Field(0.70, gt=0, le=1)
     val: float = Field(0.15, ge=0, le=1)
     test: float = Field(0.15, gt=0, le=1)
 
@@ -90,6 +90,11 @@ class TrainConfig(_Strict):
             raise ValueError(f"image size {size[0]}x{size[1]} is below the minimum of 32x32")
         return size
 
+    @field_validator("data")
+    @classmethod
+    def _data(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
+
     @field_validator("weights")
     @classmethod
     def _weights(cls, value: str) -> str:
@@ -117,6 +122,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
         content = yaml.safe_load(Path(path).read_text())
     except FileNotFoundError as exc:
         raise ConfigError(f"config file '{path}' does not exist") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file '{path}': {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file '{path}' is not valid YAML: {exc}") from exc
     if content is None:
@@ -133,8 +140,8 @@ def resolve_config(
     values = load_config_file(file) if file else {}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     for section in ("split", "requirements"):
-        if isinstance(given.get(section), dict):
-            given[section] = {**values.get(section, {}), **given[section]}
+        if isinstance(given.get(section), dict) and isinstance(values.get(section), dict):
+            given[section] = {**values[section], **given[section]}
     try:
         return TrainConfig(**{**values, **given})
     except ValidationError as exc:

@@ -23,7 +23,8 @@ _CLASS_COLOURS = {
 
 
 def _image(class_name: str, rng: np.random.Generator, size: int) -> Image.Image:
-    base = np.array(_CLASS_COLOURS[class_name], dtype=np.int16)
+    colour = _CLASS_COLOURS.get(class_name, (int(rng.integers(256)), 128, 64))
+    base = np.array(colour, dtype=np.int16)
     noise = rng.integers(-25, 26, size=(size, size, 3))
     return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
 

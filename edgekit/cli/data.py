@@ -14,6 +14,7 @@ from rich.table import Table
 from edgekit.cli.progress import step_progress
 from edgekit.data.audit import DatasetAudit, audit_dataset
 from edgekit.data.images import list_dataset
+from edgekit.errors import ConfigError
 
 app = typer.Typer(
     help="Look at an image-folder dataset before training on it.", no_args_is_help=True
@@ -44,7 +45,7 @@ def check(
     images, or outside a class folder).
 
     Exit status: 0 when the dataset can be trained on, even with warnings; 1 when it cannot (fewer
-    than 2 classes, or a class folder without decodable images); 2 when PATH is not a folder.
+    than 2 classes, or a class with fewer than 3 decodable images); 2 when PATH is not a folder.
     """
     # With the JSON on stdout the human summary moves to stderr so the JSON stays parseable.
     # Soft wrap keeps each file path on one line, so the output can be grepped.
@@ -152,4 +153,9 @@ def _write_json(audit: DatasetAudit, json_file: str) -> None:
     if json_file == "-":
         sys.stdout.write(text)
     else:
-        Path(json_file).write_text(text)
+        try:
+            Path(json_file).write_text(text)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write --json file '{json_file}' ({exc.strerror}); pass a writable path"
+            ) from exc

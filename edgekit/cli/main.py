@@ -9,6 +9,7 @@ import sys
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from edgekit import __version__
 from edgekit.cli import data, train
@@ -19,7 +20,7 @@ app = typer.Typer(
     help="Choose and ship an image classifier to an edge board: train, export, bench, report.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 app.add_typer(data.app, name="data")
 app.command(name="train")(train.train)
@@ -51,6 +52,7 @@ def configure_logging(level: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "file_only", False))
     root = logging.getLogger("edgekit")
     root.handlers = [handler]
     root.setLevel(level)
@@ -64,5 +66,5 @@ def main() -> None:
     except EdgekitError as exc:
         if _debug:
             stderr.print_exception()
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

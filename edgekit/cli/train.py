@@ -5,19 +5,29 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from edgekit.config import TrainConfig, resolve_config
+from edgekit.zoo import list_backbones
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=True)
 
 _DEFAULTS = TrainConfig()
+
+
+class ClassWeight(str, Enum):
+    balanced = "balanced"
+    none = "none"
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ def train(
         None, help="Image folder, one sub-folder per class. Default: the built-in corn sample."
     ),
     model: str | None = typer.Option(
-        None, help=f"Backbone name (see 'edgekit models'). Default: {_DEFAULTS.model}."
+        None, help=f"Backbone: {', '.join(list_backbones())}. Default: {_DEFAULTS.model}."
     ),
     epochs: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.epochs}."),
     batch_size: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.batch_size}."),
@@ -65,8 +75,8 @@ def train(
     seed: int | None = typer.Option(
         None, help=f"Seed of the split and training. Default: {_DEFAULTS.seed}."
     ),
-    class_weight: str | None = typer.Option(
-        None, help="balanced (each class weighs the same in the loss) or none. Default: balanced."
+    class_weight: ClassWeight | None = typer.Option(
+        None, help="balanced: each class weighs the same in the loss. Default: balanced."
     ),
     augment: bool | None = typer.Option(
         None, "--augment/--no-augment", help="Random flips, rotation, zoom, light. Default: on."
@@ -116,7 +126,7 @@ def train(
         "fine_tune": fine_tune,
         "weights": weights,
         "seed": seed,
-        "class_weight": class_weight,
+        "class_weight": class_weight.value if class_weight else None,
         "augment": augment,
         "tracking_uri": tracking_uri,
         "experiment": experiment,
@@ -129,7 +139,7 @@ def train(
         try:
             outcome = train_one(resolved)
         except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: the MLflow run was ended as KILLED")
+            console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
     print_summary([outcome])
 
@@ -138,12 +148,15 @@ def train_one(config: TrainConfig) -> TrainOutcome:
     """Build, train, score and record one model; the MLflow run ends however this ends."""
     from edgekit.data.dataset import check_classes
     from edgekit.data.images import list_dataset
-    from edgekit.tracking.training import default_run_name, training_run
-    from edgekit.train.model import build_classifier
 
     root = _dataset_root(config)
     listing = list_dataset(root)
     check_classes(listing)
+
+    # TensorFlow loads here, after the cheap checks, so a typo in --data fails at once.
+    from edgekit.tracking.training import default_run_name, training_run
+    from edgekit.train.model import build_classifier
+
     # Built before the run starts, so a weights download that fails leaves no run behind.
     classifier = build_classifier(
         config.model,
@@ -242,20 +255,20 @@ def print_summary(outcomes: list[TrainOutcome]) -> None:
         )
     out.print(table)
     for o in outcomes:
-        recalls = ", ".join(f"{name} {value:.2%}" for name, value in o.recall.items())
+        recalls = ", ".join(f"{escape(name)} {value:.2%}" for name, value in o.recall.items())
         out.print(f"{o.model_name} recall per class: {recalls}")
-        out.print(f"MLflow run '{o.run_name}', id {o.run_id}")
+        out.print(f"MLflow run {escape(o.run_name)}, id {o.run_id}")
 
 
-class _sigterm_as_interrupt:
-    """Treat SIGTERM (docker stop, kill) like Ctrl-C so the run is closed as KILLED."""
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (docker stop, kill) like Ctrl-C, so the run is closed as KILLED."""
 
-    def __enter__(self):
-        self.previous = signal.signal(signal.SIGTERM, self._raise)
-
-    def __exit__(self, *exc) -> None:
-        signal.signal(signal.SIGTERM, self.previous)
-
-    @staticmethod
-    def _raise(signum, frame):
+    def interrupt(signum, frame):
         raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

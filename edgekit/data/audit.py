@@ -15,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from edgekit.data.images import DECODE_ERRORS, EXTENSION_FORMATS, ImageFile, list_dataset
+from edgekit.data.split import MIN_IMAGES_PER_CLASS
 from edgekit.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -172,7 +173,10 @@ def audit_dataset(
 
 def _inspect(file: ImageFile) -> _FileFacts:
     # One read: the same bytes are hashed and decoded, so a big folder is read from disk once.
-    data = file.path.read_bytes()
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        return _FileFacts("", None, None, None, f"cannot read: {exc.strerror}")
     digest = hashlib.sha256(data).hexdigest()
 
     image_format = size = mode = None
@@ -211,7 +215,8 @@ def _duplicates(
 ) -> tuple[DuplicateGroup, ...]:
     by_hash: dict[str, list[ImageFile]] = defaultdict(list)
     for file, fact in zip(files, facts, strict=True):
-        by_hash[fact.sha256].append(file)
+        if fact.sha256:  # unreadable files have no hash and are reported as undecodable
+            by_hash[fact.sha256].append(file)
 
     groups = [
         DuplicateGroup(digest, tuple(f.relpath for f in group), tuple(f.class_name for f in group))
@@ -256,9 +261,10 @@ def _problems(
                 f"class folder '{name}' holds no images; every class needs at least one "
                 f"({', '.join(sorted(EXTENSION_FORMATS))}); add images or remove the folder"
             )
-        elif decodable[name] == 0:
+        elif decodable[name] < MIN_IMAGES_PER_CLASS:
             problems.append(
-                f"class folder '{name}' holds {count} images but none can be decoded; "
-                "replace them with readable images or remove the folder"
+                f"class folder '{name}' holds {decodable[name]} decodable image(s) of {count}; "
+                f"training needs at least {MIN_IMAGES_PER_CLASS} per class (one each for train, "
+                "val and test): add readable images or remove the folder"
             )
     return tuple(problems)

@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.data.images import (
+    DECODE_STEPS,
     RESIZE_METHOD,
     DatasetListing,
     decode_images,
     list_dataset,
     sha256_file,
 )
-from edgekit.data.split import SPLITS, Split, split_dataset
+from edgekit.data.split import MIN_IMAGES_PER_CLASS, SPLITS, Split, split_dataset
 from edgekit.errors import DatasetError
 
 logger = logging.getLogger(__name__)
@@ -53,12 +54,14 @@ class PreparedDataset:
     def preprocessing(self) -> dict:
         """How a raw image becomes model input; export and bench must do the same."""
         return {
+            "decode": DECODE_STEPS,
             "color": "RGB",
             "resize": RESIZE_METHOD,
             "size": list(self.image_size),
             "crop": None,
             "pixel_range": [0, 255],
             "dtype": "float32",
+            "reference": "edgekit.data.images.decode_rgb(path, size)",
         }
 
 
@@ -69,11 +72,13 @@ def check_classes(listing: DatasetListing, images: str = "images") -> None:
             f"'{listing.root}' has {len(listing.class_names)} class folder(s); training needs at "
             "least 2: put each class's images in a sub-folder named after the class"
         )
-    empty = [c for c in listing.class_names if listing.count(c) == 0]
-    if empty:
+    small = [c for c in listing.class_names if listing.count(c) < MIN_IMAGES_PER_CLASS]
+    if small:
+        counts = ", ".join(f"{c} ({listing.count(c)})" for c in small)
         raise DatasetError(
-            f"class folder(s) {', '.join(empty)} in '{listing.root}' hold no {images}; add images "
-            "or remove the folder (run 'edgekit data check' for a full audit)"
+            f"every class needs at least {MIN_IMAGES_PER_CLASS} {images} (one each for train, "
+            f"val and test); in '{listing.root}': {counts}; add images or remove the folder "
+            "(run 'edgekit data check' for a full audit)"
         )
 
 
@@ -130,7 +135,8 @@ def prepare_dataset(
 
 def _check_memory(num_images: int, image_size: tuple[int, int]) -> None:
     # FIXME: the decoded dataset is held in memory (uint8, plus a copy inside tf.data), which
-    # suits datasets of tens of thousands of images; larger ones need a cache on disk.
+    # suits datasets of tens of thousands of images; larger ones need a cache on disk
+    # (tf.data's file cache). This check can go when that cache exists.
     needed = 2 * num_images * image_size[0] * image_size[1] * 3
     available = _available_memory()
     if available is not None and needed > 0.8 * available:

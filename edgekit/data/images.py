@@ -35,6 +35,14 @@ EXTENSION_FORMATS = {
 # 256x256 PlantVillage tiles end up equally smooth. Export and bench must resize the same way.
 RESIZE_METHOD = "pillow-bilinear"
 
+# Everything decode_rgb does before the resize, in order, for the saved model's metadata.
+DECODE_STEPS = (
+    "Pillow decode (first frame of MPO)",
+    "JPEG draft: libjpeg DCT scaling to the smallest scale >= the target size",
+    "EXIF orientation applied",
+    "alpha composited on black; CMYK, P, L and other modes converted to RGB",
+)
+
 # What Pillow raises for content it cannot read; anything else is a bug and should surface.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
@@ -79,7 +87,7 @@ def list_dataset(root: str | Path) -> DatasetListing:
         )
 
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    ignored = [p.name for p in sorted(root.iterdir()) if p.is_file()]
+    ignored = [p.name for p in sorted(root.iterdir()) if p.is_file() and not p.name.startswith(".")]
     files: list[ImageFile] = []
     for class_dir in class_dirs:
         for path in sorted(class_dir.rglob("*")):

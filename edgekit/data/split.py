@@ -18,6 +18,9 @@ from edgekit.errors import DatasetError
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+
+# One image for each part: fewer and a class has no test image, so its recall is undefined.
+MIN_IMAGES_PER_CLASS = 3
 MANIFEST_COLUMNS = ("relpath", "class_name", "split", "sha256")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from edgekit.errors import TrackingError
 
@@ -16,7 +16,7 @@ DEFAULT_DB_NAME = "mlflow.db"
 
 
 def default_tracking_uri(cwd: Path | None = None) -> str:
-    """sqlite:///<cwd>/models/mlruns/mlflow.db, the store `edgekit ui` opens too."""
+    """sqlite:///<cwd>/models/mlruns/mlflow.db: absolute, so any later `cd` keeps the store."""
     store = ((cwd or Path.cwd()) / DEFAULT_STORE_DIR).resolve()
     return f"sqlite:///{store / DEFAULT_DB_NAME}"
 
@@ -25,13 +25,20 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the default SQLite store."""
     uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
     if uri.startswith("sqlite:///"):
-        sqlite_path(uri).parent.mkdir(parents=True, exist_ok=True)
+        folder = sqlite_path(uri).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TrackingError(
+                f"cannot create the folder '{folder}' of MLflow store '{uri}' ({exc.strerror}); "
+                "pass --tracking-uri with a writable location"
+            ) from exc
     return uri
 
 
 def sqlite_path(uri: str) -> Path:
-    """The database file of a sqlite:/// URI."""
-    return Path(unquote(urlparse(uri).path))
+    """The database file of a sqlite:/// URI: sqlite:///a/b is relative, sqlite:////a/b not."""
+    return Path(unquote(uri.removeprefix("sqlite:///").split("?", 1)[0]))
 
 
 def artifact_root_for(uri: str) -> str | None:

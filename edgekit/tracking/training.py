@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +19,7 @@ import yaml
 from edgekit import __version__
 from edgekit.config import TrainConfig
 from edgekit.data.dataset import PreparedDataset
+from edgekit.errors import TrackingError
 from edgekit.report.confusion import plot_confusion_matrix
 from edgekit.tracking.keys import metric_keys
 from edgekit.tracking.store import get_or_create_experiment, resolve_tracking_uri
@@ -27,6 +30,9 @@ from edgekit.train.trainer import TrainResult
 logger = logging.getLogger(__name__)
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# `extra=` for records meant for the run's log file only (the console already says it).
+FILE_ONLY = {"file_only": True}
 
 
 def default_run_name(model_name: str, now: datetime | None = None) -> str:
@@ -194,19 +200,22 @@ def training_run(
 
     The run's text log (everything edgekit logged meanwhile) is uploaded however it ends.
     """
-    from mlflow import MlflowClient
-
     uri = resolve_tracking_uri(tracking_uri)
-    client = MlflowClient(tracking_uri=uri)
+    client = _client(uri)
     experiment_id = get_or_create_experiment(client, experiment, uri)
     run_tags = {"mlflow.runName": run_name, "edgekit.version": __version__} | (tags or {})
-    run = client.create_run(experiment_id, run_name=run_name, tags=run_tags)
-    logger.info(
-        "MLflow run %s (%s) in experiment '%s' at %s", run_name, run.info.run_id, experiment, uri
-    )
 
     with tempfile.TemporaryDirectory(prefix="edgekit-run-") as workdir:
+        with _signals_ignored():
+            run = client.create_run(experiment_id, run_name=run_name, tags=run_tags)
         record = TrainingRun(client, run.info.run_id, run_name, Path(workdir))
+        logger.info(
+            "MLflow run %s (%s), experiment '%s', store %s",
+            run_name,
+            record.run_id,
+            experiment,
+            uri,
+        )
         handler = _attach_log_file(record.log_path)
         status = "FAILED"
         try:
@@ -214,21 +223,48 @@ def training_run(
             status = "FINISHED"
         except KeyboardInterrupt:
             status = "KILLED"
-            logger.warning("interrupted: run %s ends KILLED", run.info.run_id)
+            logger.warning("interrupted: MLflow run %s ends KILLED", record.run_id)
             raise
         except Exception as exc:
-            logger.error("run %s failed: %s", run.info.run_id, exc)
+            # The CLI prints the error itself; this line is for the run's own log.
+            logger.error("run %s failed: %s", record.run_id, exc, extra=FILE_ONLY)
             raise
         finally:
             _detach_log_file(handler)
-            _upload_log_and_end(record, status)
+            _end_run(record, status)
 
 
-def _upload_log_and_end(record: TrainingRun, status: str) -> None:
+def _client(uri: str):
+    from mlflow import MlflowClient
+
     try:
-        record.log_file(record.log_path, "logs")
-    finally:
+        return MlflowClient(tracking_uri=uri)
+    except Exception as exc:
+        raise TrackingError(f"cannot open MLflow store '{uri}': {exc}") from exc
+
+
+def _end_run(record: TrainingRun, status: str) -> None:
+    """Upload the log and set the final status; a second Ctrl-C cannot leave the run RUNNING."""
+    with _signals_ignored():
+        try:
+            record.log_file(record.log_path, "logs")
+        except Exception as exc:  # the status matters more than the log
+            logger.warning("could not upload the log of run %s: %s", record.run_id, exc)
         record.client.set_terminated(record.run_id, status=status)
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM for a moment (main thread only: Python's rule)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _attach_log_file(path: Path) -> logging.Handler:

@@ -77,12 +77,12 @@ def set_batchnorm_momentum(model: keras.Model, momentum: float) -> int:
     """
     import keras
 
-    changed = 0
+    num_changed = 0
     for layer in _all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = momentum
-            changed += 1
-    return changed
+            num_changed += 1
+    return num_changed
 
 
 def _all_layers(model: keras.Model):

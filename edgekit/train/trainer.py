@@ -71,6 +71,11 @@ def train_classifier(
     model = classifier.model
     compile_classifier(model, config, steps_per_epoch)
     monitor = "val_accuracy" if len(val) else "accuracy"
+    if not len(val):
+        logger.warning(
+            "the val part is empty: the epoch kept is the one with the best "
+            "(augmented) train accuracy; give the split a val fraction"
+        )
     callbacks = _callbacks(config.epochs, steps_per_epoch, monitor, observer)
     model.fit(
         make_dataset(

@@ -53,10 +53,7 @@ def get_backbone(name: str) -> BackboneSpec:
     _load_builtin_backbones()
     key = name.strip().lower()
     if key not in _REGISTRY:
-        raise ModelError(
-            f"unknown model '{name}'; expected one of {', '.join(sorted(_REGISTRY))} "
-            "(see 'edgekit train --help')"
-        )
+        raise ModelError(f"unknown model '{name}'; expected one of {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[key]
 
 

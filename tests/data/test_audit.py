@@ -120,7 +120,7 @@ def test_class_of_only_undecodable_files_is_a_problem(small_folder: Path) -> Non
     audit = audit_dataset(small_folder)
 
     assert len(audit.problems) == 1
-    assert "'Broken' holds 1 images but none can be decoded" in audit.problems[0]
+    assert "'Broken' holds 0 decodable image(s) of 1" in audit.problems[0]
 
 
 def test_reports_progress_once_per_file(small_folder: Path) -> None:

@@ -12,6 +12,7 @@ from edgekit.tracking.store import (
     artifact_root_for,
     get_or_create_experiment,
     resolve_tracking_uri,
+    sqlite_path,
 )
 
 
@@ -30,6 +31,11 @@ def test_flag_wins_over_environment_which_wins_over_default(tmp_path, monkeypatc
 
     assert resolve_tracking_uri(None) == "http://127.0.0.1:5000"
     assert resolve_tracking_uri(f"sqlite:///{tmp_path}/x.db") == f"sqlite:///{tmp_path}/x.db"
+
+
+def test_sqlite_paths_stay_relative_or_absolute_as_written() -> None:
+    assert sqlite_path("sqlite:///models/mlruns/mlflow.db") == Path("models/mlruns/mlflow.db")
+    assert sqlite_path("sqlite:////tmp/store/mlflow.db") == Path("/tmp/store/mlflow.db")
 
 
 def test_new_experiment_keeps_artifacts_beside_the_sqlite_database(tmp_path: Path) -> None:
