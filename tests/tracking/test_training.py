@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from edgekit.train.metrics import Requirements, score_predictions
 from edgekit.tracking.training import training_run
+from edgekit.train.metrics import Requirements, score_predictions
 
 NAMES = ("Blight", "Gray Leaf (spot)")
 
@@ -45,7 +45,7 @@ def test_verdict_follows_accuracy_worst_recall_and_size(store, pattern, rules, s
     with training_run(store, "exp", "r") as run:
         assert run.log_test_scores(_scores(pattern), rules, size_mb) == bool(expected)
 
-    client, logged = _only_run(store)
+    _, logged = _only_run(store)
     metrics = logged.data.metrics
     assert metrics["meets_requirements"] == expected
     assert metrics["min_recall"] == min(
