@@ -121,9 +121,7 @@ def evaluate(
     model: keras.Model, arrays: SplitArrays, class_names: tuple[str, ...], batch_size: int = 32
 ) -> ClassificationScores:
     """Scores of `model` on one part of the split (no augmentation)."""
-    probabilities = model.predict(
-        make_dataset(arrays, batch_size, training=False).map(lambda x, y: x), verbose=0
-    )
+    probabilities = model.predict(make_dataset(arrays, batch_size, training=False), verbose=0)
     return score_predictions(arrays.labels, probabilities, class_names)
 
 
