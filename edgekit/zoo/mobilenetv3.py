@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgekit.errors import WeightsError
 from edgekit.zoo.registry import register_backbone
+from edgekit.zoo.weights import load_weights_file
 
 if TYPE_CHECKING:
     import keras
@@ -30,34 +30,28 @@ def mobilenetv3small(input_shape: tuple[int, int, int], weights: str | None) -> 
 
 def _build(constructor, name: str, input_shape, weights: str | None) -> keras.Model:
     """Headless backbone with global average pooling; it rescales [0, 255] input itself."""
-    if weights not in (None, "imagenet") and not Path(weights).is_file():
-        raise WeightsError(
-            f"weights file '{weights}' does not exist; pass --weights imagenet, none, or the path "
-            "of a Keras weights file for this backbone"
-        )
+    from_file = weights not in (None, "imagenet")
     try:
-        return constructor(
+        backbone = constructor(
             input_shape=input_shape,
             include_top=False,
-            weights=weights,
+            weights=None if from_file else weights,
             pooling="avg",
             include_preprocessing=True,
         )
     except Exception as exc:
         if weights is None:
             raise
-        raise WeightsError(_weights_failure(name, weights, exc)) from exc
+        raise WeightsError(_imagenet_failure(name, exc)) from exc
+    if from_file:
+        load_weights_file(backbone, weights, name)
+    return backbone
 
 
-def _weights_failure(name: str, weights: str, exc: Exception) -> str:
+def _imagenet_failure(name: str, exc: Exception) -> str:
     reason = " ".join(str(exc).split())[:300]
-    if weights == "imagenet":
-        return (
-            f"could not get ImageNet weights for {name} ({reason}); without internet access, "
-            "train from scratch with --weights none, or download the Keras weights file on "
-            "another machine and pass --weights /path/to/weights.h5"
-        )
     return (
-        f"could not load weights file '{weights}' into {name} ({reason}); it must be a Keras "
-        "weights file of the headless backbone (include_top=False), or use --weights none"
+        f"could not get ImageNet weights for {name} ({reason}); without internet access, "
+        "train from scratch with --weights none, or download the Keras weights file on "
+        "another machine and pass --weights /path/to/weights.h5"
     )

@@ -31,10 +31,18 @@ def test_balanced_class_weights_even_out_the_classes() -> None:
 @pytest.mark.slow
 def test_from_scratch_training_beats_the_majority_class(tmp_path: Path) -> None:
     # The trap this guards: with Keras' BatchNorm momentum of 0.999, eval-mode predictions
-    # collapse to one class while training accuracy climbs.
+    # collapse to one class while training accuracy climbs (seen: 0.2 on this data, against
+    # 1.0 with the adapted momentum). Augmentation is off: on these colour-coded toy classes
+    # brightness and contrast jitter only slow learning and made the margin flaky.
     data_dir = make_image_folder(tmp_path / "corn", per_class=16, size=32)
     config = TrainConfig(
-        model="mobilenetv3small", weights="none", epochs=6, batch_size=8, image_size=32, seed=3
+        model="mobilenetv3small",
+        weights="none",
+        epochs=6,
+        batch_size=8,
+        image_size=32,
+        seed=3,
+        augment=False,
     )
     data = prepare_dataset(data_dir, config.image_size, seed=config.seed)
     classifier = build_classifier(
