@@ -76,7 +76,7 @@ class TrainConfig(_Strict):
     class_weight: Literal["balanced", "none"] = "balanced"
     augment: bool = True
     tracking_uri: str | None = None
-    experiment: str = DEFAULT_EXPERIMENT
+    experiment: str = Field(DEFAULT_EXPERIMENT, min_length=1)
     run_name: str | None = None
     num_workers: int = Field(4, ge=1)
     split: SplitConfig = SplitConfig()
@@ -155,6 +155,17 @@ def _underscored(mapping: dict) -> dict:
     }
 
 
+def _section_model(loc: tuple) -> type[BaseModel]:
+    """The model of the section at `loc` ('requirements' -> Requirements), for its keys."""
+    model: type[BaseModel] = TrainConfig
+    for name in loc:
+        annotation = model.model_fields[name].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return model
+
+
 def _describe(exc: ValidationError, file: Path | None) -> str:
     """One line per problem, naming the option, the value received and the rule."""
     where = f"{file}: " if file else ""
@@ -163,7 +174,7 @@ def _describe(exc: ValidationError, file: Path | None) -> str:
         option = ".".join(str(p) for p in error["loc"]) or "config"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            allowed = ", ".join(TrainConfig.model_fields)
+            allowed = ", ".join(_section_model(error["loc"][:-1]).model_fields)
             message = f"unknown option; expected one of {allowed}"
         received = error.get("input")
         quiet = error["type"] == "extra_forbidden" or isinstance(received, dict | type(None))

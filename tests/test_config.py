@@ -40,6 +40,18 @@ def test_a_typo_in_the_file_is_named_with_the_valid_options(tmp_path: Path) -> N
         resolve_config(file)
 
 
+def test_a_typo_inside_a_section_lists_that_section_keys(tmp_path: Path) -> None:
+    file = tmp_path / "train.yaml"
+    file.write_text("requirements:\n  min_acc: 0.9\n")
+
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(file)
+
+    message = str(caught.value)
+    assert "requirements.min_acc: unknown option; expected one of min_accuracy" in message
+    assert "epochs" not in message
+
+
 def test_frozen_backbone_without_pretrained_weights_is_refused() -> None:
     with pytest.raises(ConfigError, match="--no-fine-tune freezes the backbone"):
         resolve_config(None, {"fine_tune": False, "weights": "none"})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -14,6 +16,7 @@ from rich.table import Table
 from edgekit.cli.progress import step_progress
 from edgekit.data.audit import DatasetAudit, audit_dataset
 from edgekit.data.images import list_dataset
+from edgekit.data.split import MIN_IMAGES_PER_CLASS
 from edgekit.errors import ConfigError
 
 app = typer.Typer(
@@ -50,6 +53,8 @@ def check(
     # With the JSON on stdout the human summary moves to stderr so the JSON stays parseable.
     # Soft wrap keeps each file path on one line, so the output can be grepped.
     console = Console(stderr=json_file == "-", highlight=False, soft_wrap=True)
+    if json_file not in (None, "-"):
+        _check_writable(Path(json_file))
 
     audit = _audit_with_progress(path)
     _print_summary(console, audit)
@@ -103,11 +108,14 @@ def _print_summary(console: Console, audit: DatasetAudit) -> None:
 
 
 def _class_table(audit: DatasetAudit) -> Table:
-    table = Table("class", "images", "share")
+    # Image files per class; those that cannot be decoded are counted apart as well.
+    undecodable = Counter(Path(f.relpath).parts[0] for f in audit.undecodable)
+    table = Table("class", "images", "share", *(["undecodable"] if undecodable else []))
     for name, count in audit.class_counts.items():
         share = f"{count / audit.num_images:.1%}" if audit.num_images else "-"
-        style = "bold red" if count == 0 else None
-        table.add_row(escape(name), str(count), share, style=style)
+        style = "bold red" if count - undecodable[name] < MIN_IMAGES_PER_CLASS else None
+        extra = [str(undecodable[name])] if undecodable else []
+        table.add_row(escape(name), str(count), share, *extra, style=style)
     return table
 
 
@@ -131,13 +139,14 @@ def _print_duplicates(console: Console, audit: DatasetAudit) -> None:
         files = ", ".join(escape(relpath) for relpath in group.relpaths)
         lines.append(f"[bold red]different classes:[/] {files}" if group.cross_class else files)
     title = f"byte-identical duplicates ({num_cross} across classes)"
-    _print_section(console, title, lines, unit="groups")
+    _print_section(console, title, lines, unit="group")
 
 
-def _print_section(console: Console, title: str, lines: list[str], unit: str = "files") -> None:
+def _print_section(console: Console, title: str, lines: list[str], unit: str = "file") -> None:
     if not lines:
         return
-    console.print(f"\n[bold yellow]{title}[/]: {len(lines)} {unit}")
+    plural = "" if len(lines) == 1 else "s"
+    console.print(f"\n[bold yellow]{title}[/]: {len(lines)} {unit}{plural}")
     for line in lines[:MAX_LISTED]:
         console.print(f"  {line}")
     if len(lines) > MAX_LISTED:
@@ -146,6 +155,13 @@ def _print_section(console: Console, title: str, lines: list[str], unit: str = "
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
+
+
+def _check_writable(path: Path) -> None:
+    # Checked before the audit, which can take minutes on a big folder.
+    folder = path.parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(f"cannot write --json file '{path}'; pass a file in a writable folder")
 
 
 def _write_json(audit: DatasetAudit, json_file: str) -> None:

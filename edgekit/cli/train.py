@@ -41,7 +41,9 @@ class TrainOutcome:
     min_recall: float
     backbone_size_mb: float
     meets_requirements: bool
+    shortfalls: tuple[str, ...]
     recall: dict[str, float]
+    tracking_uri: str
 
 
 def train(
@@ -98,7 +100,9 @@ def train(
     experiment: str | None = typer.Option(
         None, help=f"MLflow experiment. Default: {_DEFAULTS.experiment}."
     ),
-    run_name: str | None = typer.Option(None, help="Run name. Default: <model>-<timestamp>."),
+    run_name: str | None = typer.Option(
+        None, help="Run name. Default: the model name and a timestamp."
+    ),
     config: Path | None = typer.Option(
         None, "--config", exists=False, help="YAML file of these options; flags override it."
     ),
@@ -146,12 +150,13 @@ def train(
 
 def train_one(config: TrainConfig) -> TrainOutcome:
     """Build, train, score and record one model; the MLflow run ends however this ends."""
-    from edgekit.data.dataset import check_classes
+    from edgekit.data.dataset import check_classes, check_memory
     from edgekit.data.images import list_dataset
 
     root = _dataset_root(config)
     listing = list_dataset(root)
     check_classes(listing)
+    check_memory(len(listing.files), config.image_size)
 
     # TensorFlow loads here, after the cheap checks, so a typo in --data fails at once.
     from edgekit.tracking.training import default_run_name, training_run
@@ -195,7 +200,8 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
         result = train_classifier(classifier, data, config, observer=ObserverGroup(bars, run))
 
     requirements = Requirements(**config.requirements.model_dump())
-    meets = run.log_test_scores(result.test, requirements, classifier.backbone_size_mb)
+    size_mb = classifier.backbone_size_mb
+    meets = run.log_test_scores(result.test, requirements, size_mb)
     run.log_outputs(classifier, data, result)
     return TrainOutcome(
         run.run_id,
@@ -203,9 +209,11 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
         classifier.backbone_name,
         result.test.accuracy,
         result.test.min_recall,
-        classifier.backbone_size_mb,
+        size_mb,
         meets,
+        tuple(requirements.shortfalls(result.test.accuracy, result.test.min_recall, size_mb)),
         result.test.recall_by_class(),
+        run.tracking_uri,
     )
 
 
@@ -257,7 +265,18 @@ def print_summary(outcomes: list[TrainOutcome]) -> None:
     for o in outcomes:
         recalls = ", ".join(f"{escape(name)} {value:.2%}" for name, value in o.recall.items())
         out.print(f"{o.model_name} recall per class: {recalls}")
+        if o.shortfalls:
+            out.print(f"{o.model_name} misses requirements: {'; '.join(o.shortfalls)}")
         out.print(f"MLflow run {escape(o.run_name)}, id {o.run_id}")
+    for uri in dict.fromkeys(o.tracking_uri for o in outcomes):
+        out.print(f"Store {escape(uri)}; browse it with: {escape(ui_command(uri))}")
+
+
+def ui_command(uri: str) -> str:
+    """The command that opens the MLflow UI on `uri` (a server already has its own UI)."""
+    if uri.startswith(("http://", "https://")):
+        return f"open {uri} in a browser"
+    return f"mlflow ui --backend-store-uri {uri} --port 5000"
 
 
 @contextmanager

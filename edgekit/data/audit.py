@@ -14,7 +14,13 @@ from typing import Any
 
 from PIL import Image
 
-from edgekit.data.images import DECODE_ERRORS, EXTENSION_FORMATS, ImageFile, list_dataset
+from edgekit.data.images import (
+    DECODE_ERRORS,
+    EXTENSION_FORMATS,
+    ImageFile,
+    describe_decode_error,
+    list_dataset,
+)
 from edgekit.data.split import MIN_IMAGES_PER_CLASS
 from edgekit.errors import ConfigError
 
@@ -187,7 +193,7 @@ def _inspect(file: ImageFile) -> _FileFacts:
             image.load()
     except DECODE_ERRORS as exc:
         logger.debug("cannot decode %s: %s", file.relpath, exc)
-        return _FileFacts(digest, image_format, size, mode, f"{type(exc).__name__}: {exc}")
+        return _FileFacts(digest, image_format, size, mode, describe_decode_error(exc))
     return _FileFacts(digest, image_format, size, mode, None)
 
 

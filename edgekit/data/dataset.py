@@ -97,7 +97,7 @@ def prepare_dataset(
     """
     listing = list_dataset(root)
     check_classes(listing)
-    _check_memory(len(listing.files), image_size)
+    check_memory(len(listing.files), image_size)
     progress = progress or (lambda name, total: lambda n: None)
 
     decoded = decode_images(
@@ -133,7 +133,8 @@ def prepare_dataset(
     )
 
 
-def _check_memory(num_images: int, image_size: tuple[int, int]) -> None:
+def check_memory(num_images: int, image_size: tuple[int, int]) -> None:
+    """Refuse, before any decoding, a dataset whose decoded pixels would not fit in memory."""
     # FIXME: the decoded dataset is held in memory (uint8, plus a copy inside tf.data), which
     # suits datasets of tens of thousands of images; larger ones need a cache on disk
     # (tf.data's file cache). This check can go when that cache exists.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -139,7 +140,13 @@ def decode_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
                 rgb = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8)
     except DECODE_ERRORS as exc:
-        raise ImageDecodeError(f"cannot decode '{path}': {exc}") from exc
+        raise ImageDecodeError(f"cannot decode '{path}': {describe_decode_error(exc)}") from exc
+
+
+def describe_decode_error(exc: Exception) -> str:
+    """Pillow's reason without the file object it names ('<_io.BytesIO object at 0x..>')."""
+    reason = re.sub(r"\s*<_io\.\w+[^>]*>", "", str(exc)).strip()
+    return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from edgekit.errors import TrackingError
 
@@ -34,6 +35,22 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
                 "pass --tracking-uri with a writable location"
             ) from exc
     return uri
+
+
+def check_server_reachable(uri: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, not after MLflow's minutes of retries, when a server does not answer."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise TrackingError(
+            f"cannot reach MLflow server {uri} ({reason}); start it (mlflow server --port "
+            f"{port}) or pass another --tracking-uri"
+        ) from exc
 
 
 def sqlite_path(uri: str) -> Path:

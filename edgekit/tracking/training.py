@@ -22,7 +22,11 @@ from edgekit.data.dataset import PreparedDataset
 from edgekit.errors import TrackingError
 from edgekit.report.confusion import plot_confusion_matrix
 from edgekit.tracking.keys import metric_keys
-from edgekit.tracking.store import get_or_create_experiment, resolve_tracking_uri
+from edgekit.tracking.store import (
+    check_server_reachable,
+    get_or_create_experiment,
+    resolve_tracking_uri,
+)
 from edgekit.train.metrics import ClassificationScores, Requirements
 from edgekit.train.model import Classifier, save_model
 from edgekit.train.trainer import TrainResult
@@ -43,8 +47,9 @@ def default_run_name(model_name: str, now: datetime | None = None) -> str:
 class TrainingRun:
     """One MLflow run per trained model. Also a TrainingObserver: it logs every epoch live."""
 
-    def __init__(self, client, run_id: str, run_name: str, workdir: Path):
+    def __init__(self, client, run_id: str, run_name: str, workdir: Path, tracking_uri: str):
         self.client = client
+        self.tracking_uri = tracking_uri
         self.run_id = run_id
         self.run_name = run_name
         self.workdir = workdir
@@ -137,7 +142,7 @@ class TrainingRun:
             {
                 "backbone_size_mb": classifier.backbone_size_mb,
                 "best_epoch": result.best_epoch,
-                "mean_epoch_time_s": float(np.mean(result.epoch_times_s or [0.0])),
+                **_epoch_time_metrics(result.epoch_times_s),
             }
         )
         if result.batchnorm_momentum is not None:
@@ -201,6 +206,7 @@ def training_run(
     The run's text log (everything edgekit logged meanwhile) is uploaded however it ends.
     """
     uri = resolve_tracking_uri(tracking_uri)
+    check_server_reachable(uri)
     client = _client(uri)
     experiment_id = get_or_create_experiment(client, experiment, uri)
     run_tags = {"mlflow.runName": run_name, "edgekit.version": __version__} | (tags or {})
@@ -208,7 +214,7 @@ def training_run(
     with tempfile.TemporaryDirectory(prefix="edgekit-run-") as workdir:
         with _signals_ignored():
             run = client.create_run(experiment_id, run_name=run_name, tags=run_tags)
-        record = TrainingRun(client, run.info.run_id, run_name, Path(workdir))
+        record = TrainingRun(client, run.info.run_id, run_name, Path(workdir), uri)
         logger.info(
             "MLflow run %s (%s), experiment '%s', store %s",
             run_name,
@@ -226,12 +232,24 @@ def training_run(
             logger.warning("interrupted: MLflow run %s ends KILLED", record.run_id)
             raise
         except Exception as exc:
+            if _interrupted(exc):
+                status = "KILLED"
+                logger.warning("interrupted: MLflow run %s ends KILLED", record.run_id)
+                raise KeyboardInterrupt from exc
             # The CLI prints the error itself; this line is for the run's own log.
             logger.error("run %s failed: %s", record.run_id, exc, extra=FILE_ONLY)
             raise
         finally:
             _detach_log_file(handler)
             _end_run(record, status)
+
+
+def _epoch_time_metrics(times: tuple[float, ...]) -> dict[str, float]:
+    """Epoch 1 also traces and compiles the graph: its time is kept apart from the mean."""
+    if not times:
+        return {}
+    steady = times[1:] or times
+    return {"first_epoch_time_s": times[0], "mean_epoch_time_s": float(np.mean(steady))}
 
 
 def _client(uri: str):
@@ -241,6 +259,18 @@ def _client(uri: str):
         return MlflowClient(tracking_uri=uri)
     except Exception as exc:
         raise TrackingError(f"cannot open MLflow store '{uri}': {exc}") from exc
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C that landed inside TensorFlow's C++ (e.g. while tracing) surfaces as another error
+    (seen: SystemError) whose context is the KeyboardInterrupt."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _end_run(record: TrainingRun, status: str) -> None:

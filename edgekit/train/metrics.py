@@ -16,8 +16,18 @@ class Requirements:
     max_size_mb: float | None = None
 
     def met_by(self, accuracy: float, min_recall: float, size_mb: float) -> bool:
-        size_ok = self.max_size_mb is None or size_mb <= self.max_size_mb
-        return accuracy >= self.min_accuracy and min_recall >= self.min_recall and size_ok
+        return not self.shortfalls(accuracy, min_recall, size_mb)
+
+    def shortfalls(self, accuracy: float, min_recall: float, size_mb: float) -> list[str]:
+        """One phrase per requirement missed, e.g. 'min recall 78.00% < 80.00%'."""
+        missed = []
+        if accuracy < self.min_accuracy:
+            missed.append(f"accuracy {accuracy:.2%} < {self.min_accuracy:.2%}")
+        if min_recall < self.min_recall:
+            missed.append(f"min recall {min_recall:.2%} < {self.min_recall:.2%}")
+        if self.max_size_mb is not None and size_mb > self.max_size_mb:
+            missed.append(f"size {size_mb:.2f} MB > {self.max_size_mb:.2f} MB")
+        return missed
 
 
 @dataclass(frozen=True)

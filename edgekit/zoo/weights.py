@@ -35,7 +35,9 @@ def load_weights_file(backbone: keras.Model, path: str, name: str) -> None:
     except Exception as exc:
         raise WeightsError(_load_failure(name, path, exc)) from exc
 
-    missed = [w.path for w, old in zip(kernels, before) if np.array_equal(np.array(w), old)]
+    missed = [
+        w.path for w, old in zip(kernels, before, strict=True) if np.array_equal(np.array(w), old)
+    ]
     if missed:
         raise WeightsError(
             f"weights file '{path}' left {len(missed)} of {len(kernels)} kernels of {name} "

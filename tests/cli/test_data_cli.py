@@ -104,3 +104,11 @@ def test_check_of_a_missing_folder_prints_one_line_and_exits_2(tmp_path: Path) -
     assert "error:" in result.stderr
     assert "nowhere' does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_refuses_an_unwritable_json_path_before_reading_images(tmp_path: Path) -> None:
+    result = _run_edgekit("data", "check", str(tmp_path), "--json", str(tmp_path / "no" / "a.json"))
+
+    assert result.returncode == 2
+    assert "cannot write --json file" in result.stderr
+    assert "Checking images" not in result.stderr

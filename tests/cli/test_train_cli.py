@@ -82,12 +82,12 @@ def trained(tmp_path_factory):
     run = client.search_runs(
         [client.get_experiment_by_name("edge_models_comparison").experiment_id]
     )[0]
-    return client, run, root
+    return client, run, root, result.output
 
 
 @pytest.mark.slow
 def test_run_records_every_seed_param(trained) -> None:
-    _, run, _ = trained
+    _, run, _, _ = trained
     params = run.data.params
 
     assert set(SEED_PARAMS) <= set(params)
@@ -104,7 +104,7 @@ def test_run_records_every_seed_param(trained) -> None:
 
 @pytest.mark.slow
 def test_run_records_curves_test_scores_and_verdict(trained) -> None:
-    client, run, _ = trained
+    client, run, _, _ = trained
     metrics = run.data.metrics
 
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
@@ -124,8 +124,19 @@ def test_run_records_curves_test_scores_and_verdict(trained) -> None:
 
 
 @pytest.mark.slow
+def test_summary_names_missed_requirements_and_how_to_browse_the_store(trained) -> None:
+    client, run, _, output = trained
+    text = " ".join(output.split())  # rich wraps long lines
+
+    assert f"id {run.info.run_id}" in text
+    assert f"mlflow ui --backend-store-uri {client.tracking_uri}" in text
+    missed = run.data.metrics["min_recall"] < 0.8 or run.data.metrics["test_accuracy"] < 0.5
+    assert ("misses requirements:" in text) == missed
+
+
+@pytest.mark.slow
 def test_size_filter_works_on_the_metric(trained) -> None:
-    client, run, _ = trained
+    client, run, _, _ = trained
     mlflow.set_tracking_uri(client.tracking_uri)
 
     small = mlflow.search_runs(
@@ -141,7 +152,7 @@ def test_size_filter_works_on_the_metric(trained) -> None:
 
 @pytest.mark.slow
 def test_run_artifacts_hold_model_split_and_evaluation(trained) -> None:
-    client, run, root = trained
+    client, run, root, _ = trained
     local = Path(client.download_artifacts(run.info.run_id, "", str(root / "artifacts")))
 
     for name in (

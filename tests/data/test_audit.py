@@ -63,7 +63,7 @@ def test_garbage_and_truncated_files_are_undecodable_not_mismatched(small_folder
     audit = audit_dataset(small_folder)
 
     assert {f.relpath for f in audit.undecodable} == {"Healthy/x.jpg", "Healthy/cut.jpg"}
-    assert all(f.reason for f in audit.undecodable)
+    assert all(f.reason and " at 0x" not in f.reason for f in audit.undecodable)
     assert "Healthy/x.jpg" not in {m.relpath for m in audit.mismatched}
     assert audit.class_counts["Healthy"] == 5
     assert sum(audit.modes.values()) == 16

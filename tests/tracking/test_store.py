@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from edgekit.tracking.store import (
     resolve_tracking_uri,
     sqlite_path,
 )
+from edgekit.tracking.training import training_run
 
 
 def test_default_store_is_sqlite_under_models_mlruns(tmp_path, monkeypatch) -> None:
@@ -56,3 +58,14 @@ def test_deleted_experiment_is_named_with_the_fix(tmp_path: Path) -> None:
 
     with pytest.raises(TrackingError, match="experiment 'gone' is deleted"):
         get_or_create_experiment(client, "gone", uri)
+
+
+def test_a_server_that_does_not_answer_is_named_with_the_fix() -> None:
+    with socket.socket() as probe:  # a free loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    unreachable = f"http://127.0.0.1:{port}"
+    with pytest.raises(TrackingError, match=f"cannot reach MLflow server .*:{port}"):  # noqa: SIM117
+        with training_run(unreachable, "exp", "r"):
+            pass

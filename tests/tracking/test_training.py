@@ -69,3 +69,17 @@ def test_interrupt_ends_killed(store) -> None:
         raise KeyboardInterrupt
 
     assert _only_run(store)[1].info.status == "KILLED"
+
+
+def test_interrupt_wrapped_by_tensorflow_still_ends_killed(store) -> None:
+    # Ctrl-C while TensorFlow traces a graph has been seen to surface as a SystemError.
+    def traced_step():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("error return without exception set") from None
+
+    with pytest.raises(KeyboardInterrupt), training_run(store, "exp", "r"):
+        traced_step()
+
+    assert _only_run(store)[1].info.status == "KILLED"

@@ -54,3 +54,13 @@ def test_requirements_need_accuracy_recall_and_size() -> None:
     assert not rules.met_by(0.9, 0.79, 5)
     assert not rules.met_by(0.9, 0.9, 10.5)
     assert Requirements().met_by(0.9, 0.9, 1e6)
+
+
+def test_shortfalls_name_each_requirement_missed() -> None:
+    rules = Requirements(min_accuracy=0.85, min_recall=0.80, max_size_mb=10)
+
+    assert rules.shortfalls(0.9, 0.78, 12) == [
+        "min recall 78.00% < 80.00%",
+        "size 12.00 MB > 10.00 MB",
+    ]
+    assert rules.shortfalls(0.85, 0.80, 10) == []

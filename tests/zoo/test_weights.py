@@ -25,7 +25,7 @@ def test_a_file_of_the_same_backbone_loads_every_weight(tmp_path: Path) -> None:
 
     load_weights_file(target, str(path), "mobilenetv3small")
 
-    for loaded, saved in zip(target.weights, source.weights):
+    for loaded, saved in zip(target.weights, source.weights, strict=True):
         np.testing.assert_array_equal(np.array(loaded), np.array(saved))
 
 
@@ -35,7 +35,7 @@ def test_a_file_of_another_model_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.weights.h5"
     other.save_weights(path)
 
-    with pytest.raises(WeightsError, match="could not load weights file .* --weights none"):
+    with pytest.raises(WeightsError, match=r"could not load weights file .* --weights none"):
         load_weights_file(_backbone(), str(path), "mobilenetv3small")
 
 
@@ -48,4 +48,3 @@ def test_a_file_keras_skips_silently_is_refused(tmp_path: Path, monkeypatch) -> 
 
     with pytest.raises(WeightsError, match=r"left \d+ of \d+ kernels of mobilenetv3small"):
         load_weights_file(target, str(path), "mobilenetv3small")
-
