@@ -45,7 +45,9 @@ class SyntheticRun:
         }
 
     def metrics(self) -> dict[str, float]:
-        recalls = {f"recall_{c}": min(1.0, self.min_recall + 0.04 * i) for i, c in enumerate(CLASSES)}
+        recalls = {
+            f"recall_{c}": min(1.0, self.min_recall + 0.04 * i) for i, c in enumerate(CLASSES)
+        }
         return {
             "test_accuracy": self.accuracy,
             "min_recall": self.min_recall,
@@ -59,13 +61,17 @@ class SyntheticRun:
 
     def history(self) -> dict[str, tuple[tuple[int, float], ...]]:
         """Curves that climb towards the final accuracy, one point per epoch from 1."""
-        steps = range(1, self.epochs + 1)
-        share = [e / self.epochs for e in steps]
+        shares = {e: e / self.epochs for e in range(1, self.epochs + 1)}
+        final_loss = 1.0 - self.accuracy
         return {
-            "train_accuracy": tuple((e, 0.5 + (self.accuracy - 0.45) * s) for e, s in zip(steps, share)),
-            "val_accuracy": tuple((e, 0.45 + (self.accuracy - 0.47) * s) for e, s in zip(steps, share)),
-            "train_loss": tuple((e, 1.2 - 0.9 * s) for e, s in zip(steps, share)),
-            "val_loss": tuple((e, 1.3 - 0.85 * s) for e, s in zip(steps, share)),
+            "train_accuracy": tuple(
+                (e, 0.5 + (self.accuracy - 0.45) * s) for e, s in shares.items()
+            ),
+            "val_accuracy": tuple(
+                (e, 0.45 + (self.accuracy - 0.47) * s) for e, s in shares.items()
+            ),
+            "train_loss": tuple((e, 1.2 - (1.2 - final_loss) * s) for e, s in shares.items()),
+            "val_loss": tuple((e, 1.3 - (1.3 - final_loss - 0.1) * s) for e, s in shares.items()),
         }
 
     def record(self, run_id: str) -> RunRecord:

@@ -23,8 +23,8 @@ def report(
     filter: str | None = typer.Option(
         None,
         "--filter",
-        help="MLflow search filter, e.g. \"metrics.test_accuracy >= 0.85 and "
-        "metrics.backbone_size_mb <= 30\". Numeric compares on params that are also metrics "
+        help='MLflow search filter, e.g. "metrics.test_accuracy >= 0.85 and '
+        'metrics.backbone_size_mb <= 30". Numeric compares on params that are also metrics '
         "(params.backbone_size_mb <= 30) are turned into the metric form, with a warning.",
     ),
     sort: str | None = typer.Option(
@@ -88,7 +88,9 @@ def print_tables(comparison) -> None:
 
     out = Console()
     order = "descending" if comparison.descending else "ascending"
-    _print_table(out, f"edgekit report: by {comparison.sort_key}, {order}", *model_table(comparison))
+    _print_table(
+        out, f"edgekit report: by {comparison.sort_key}, {order}", *model_table(comparison)
+    )
     if comparison.measurements:
         _print_table(out, "Exports and benches", *measurement_table(comparison))
 

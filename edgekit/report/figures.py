@@ -96,7 +96,9 @@ def latency_trade_off(comparison: Comparison, device: str) -> TradeOff:
             continue
         recall = m.values.get("min_recall", m.row.metrics.get("min_recall"))
         meets = m.values.get("meets_requirements", m.row.metrics.get("meets_requirements"))
-        raw.append((f"{m.row.label} {m.artifact}", m.values["p50_ms"], accuracy, recall, _flag(meets)))
+        raw.append(
+            (f"{m.row.label} {m.artifact}", m.values["p50_ms"], accuracy, recall, _flag(meets))
+        )
     rows = [m.row for m in comparison.measurements if m.device == device]
     return TradeOff(
         f"{device}: p50 latency against accuracy (upper left is best)",
@@ -133,6 +135,23 @@ def marker_area(min_recall: float | None, largest: float = 600.0) -> float:
     """Marker area grows with min_recall squared, so a weak worst class shows as a small dot."""
     share = 0.5 if min_recall is None or math.isnan(min_recall) else min(max(min_recall, 0), 1)
     return 30.0 + (largest - 30.0) * share**2
+
+
+def padded_limits(trade_off: TradeOff) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Axis ranges with room for labels right of the last point; accuracy never past 100 %."""
+    xs = [p.x for p in trade_off.points]
+    ys = [p.y for p in trade_off.points]
+    if not xs:
+        return None
+    # The requirement lines stay in view: how far a model is from them is the point.
+    xs += [trade_off.max_x] if trade_off.max_x is not None else []
+    ys += [trade_off.min_accuracy] if trade_off.min_accuracy is not None else []
+    span_x = max(xs) - min(xs) or max(abs(max(xs)), 1.0)
+    span_y = max(ys) - min(ys) or 0.05
+    return (
+        (max(min(xs) - 0.1 * span_x, 0.0), max(xs) + 0.3 * span_x),
+        (max(min(ys) - 0.25 * span_y, 0.0), min(max(ys) + 0.25 * span_y, 1.02)),
+    )
 
 
 def _points(raw, x_name: str, x_unit: str) -> tuple[TradeOffPoint, ...]:

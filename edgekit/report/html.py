@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.report.atomic import write_text
-from edgekit.report.figures import Axis, Curve, TradeOff, marker_area
+from edgekit.report.figures import Axis, Curve, TradeOff, marker_area, padded_limits
 from edgekit.report.plots import CURVE_PANELS, MEETS_COLOURS, MEETS_LABELS
+from edgekit.report.table import is_number_cell
 
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.7rem; text-align: right; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.7rem; text-align: left; }
+td.num { text-align: right; }
 th { background: #f3f5f7; }
 .note { color: #555; } .meta { color: #777; font-size: 0.85rem; }
 .chart { margin: 1rem 0; }
@@ -114,10 +115,11 @@ def _trade_off_figure(trade_off: TradeOff):
         )
     if trade_off.max_x is not None:
         figure.add_vline(x=trade_off.max_x, line={"dash": "dot", "color": "#999999"})
+    (x_range, y_range) = padded_limits(trade_off) or ((None, None), (None, None))
     figure.update_layout(
         title=trade_off.title + " - point size: min recall",
-        xaxis_title=trade_off.x_title,
-        yaxis={"title": trade_off.y_title, "tickformat": ".0%"},
+        xaxis={"title": trade_off.x_title, "range": list(x_range)},
+        yaxis={"title": trade_off.y_title, "tickformat": ".0%", "range": list(y_range)},
         template="plotly_white",
         height=520,
     )
@@ -205,7 +207,10 @@ def _chart_div(figure, index: int) -> str:
 
 def _html_table(headers: list[str], cells: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells
-    )
+    rows = "".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in cells)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _html_cell(text: str) -> str:
+    kind = " class='num'" if is_number_cell(text) else ""
+    return f"<td{kind}>{html.escape(text)}</td>"

@@ -15,7 +15,9 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
         i
         for i, (x, y) in enumerate(points)
         if not any(
-            (ox <= x and oy >= y) and (ox < x or oy > y) for j, (ox, oy) in enumerate(points) if j != i
+            (ox <= x and oy >= y) and (ox < x or oy > y)
+            for j, (ox, oy) in enumerate(points)
+            if j != i
         )
     ]
     return sorted(front, key=lambda i: (points[i][0], -points[i][1]))

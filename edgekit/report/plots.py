@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edgekit.report.atomic import atomic_path
-from edgekit.report.figures import Axis, Curve, TradeOff, marker_area
+from edgekit.report.figures import Axis, Curve, TradeOff, marker_area, padded_limits
 
 MEETS_COLOURS = {True: "#2a9d8f", False: "#e76f51", None: "#8d99ae"}
 MEETS_LABELS = {True: "meets requirements", False: "misses requirements", None: "not scored"}
@@ -127,7 +127,9 @@ def plot_parallel_coordinates(labels: Sequence[str], axes_data: Sequence[Axis], 
     scaled = [_scale(axis) for axis in axes_data]
     positions = range(len(axes_data))
     for run, label in enumerate(labels):
-        axes.plot(positions, [s[run] for s in scaled], marker="o", color=f"C{run % 10}", label=label)
+        axes.plot(
+            positions, [s[run] for s in scaled], marker="o", color=f"C{run % 10}", label=label
+        )
     for position, axis in zip(positions, axes_data, strict=True):
         axes.axvline(position, color="#999999", linewidth=0.8, zorder=0)
         low, high = min(axis.values), max(axis.values)
@@ -172,18 +174,10 @@ def _requirement_lines(axes, trade_off: TradeOff) -> None:
 
 
 def _pad_limits(axes, trade_off: TradeOff) -> None:
-    """Room for labels right of the last point, and the accuracy axis never past 100 %."""
-    xs = [p.x for p in trade_off.points]
-    ys = [p.y for p in trade_off.points]
-    if not xs:
-        return
-    # The requirement lines stay in view: how far a model is from them is the point.
-    xs += [trade_off.max_x] if trade_off.max_x is not None else []
-    ys += [trade_off.min_accuracy] if trade_off.min_accuracy is not None else []
-    span_x = max(xs) - min(xs) or max(abs(max(xs)), 1.0)
-    axes.set_xlim(max(min(xs) - 0.1 * span_x, 0), max(xs) + 0.3 * span_x)
-    span_y = max(ys) - min(ys) or 0.05
-    axes.set_ylim(max(min(ys) - 0.25 * span_y, 0), min(max(ys) + 0.25 * span_y, 1.02))
+    limits = padded_limits(trade_off)
+    if limits is not None:
+        axes.set_xlim(*limits[0])
+        axes.set_ylim(*limits[1])
 
 
 def _scale(axis: Axis) -> list[float]:

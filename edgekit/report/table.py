@@ -91,12 +91,15 @@ def parse_sort(sort: str | None, rows: Sequence[ModelRow]) -> tuple[str, bool]:
     """The key and direction of `--sort`; best first unless :asc or :desc says otherwise."""
     text = (sort or DEFAULT_SORT).strip().removeprefix("metrics.")
     key, _, direction = text.partition(":")
-    known = ["model", "run", *sorted({k for row in rows for k in row.metrics})]
-    if key not in known or direction not in ("", "asc", "desc"):
-        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    metrics = {k for row in rows for k in row.metrics}
+    if key not in {"model", "run", *metrics} or direction not in ("", "asc", "desc"):
+        headline = [k for k in HEADLINE_METRICS if k in metrics]
+        others = sorted(metrics - set(headline))
+        shown = ", ".join(["model", "run", *headline])
+        more = f" or one of {len(others)} other metrics (e.g. {others[0]})" if others else ""
         raise ConfigError(
-            f"unknown --sort '{sort}'; expected KEY or KEY:asc / KEY:desc with KEY one of "
-            f"{shown}; e.g. --sort min_recall"
+            f"unknown --sort '{sort}'; expected KEY, KEY:asc or KEY:desc with KEY {shown}"
+            f"{more}; e.g. --sort min_recall"
         )
     if direction:
         return key, direction == "desc"
@@ -241,6 +244,11 @@ def _row(run: RunRecord, counts: Counter) -> ModelRow:
     return ModelRow(run.run_id, run.run_name, model, label, run.metrics, run.params)
 
 
+def is_number_cell(text: str) -> bool:
+    """A formatted number or the '-' of a missing one: right-aligned in every table."""
+    return bool(_NUMERIC.match(text))
+
+
 def _verdict(value: float | None) -> str:
     if value is None:
         return "-"
@@ -251,7 +259,9 @@ def _markdown(headers: list[str], cells: list[list[str]]) -> str:
     def line(values: list[str]) -> str:
         return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
 
-    numeric = [bool(cells) and all(_NUMERIC.match(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [
+        bool(cells) and all(is_number_cell(row[i]) for row in cells) for i in range(len(headers))
+    ]
     align = ["---:" if right else "---" for right in numeric]
     return "\n".join([line(headers), "|" + "|".join(align) + "|", *map(line, cells)]) + "\n"
 

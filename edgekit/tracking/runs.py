@@ -138,10 +138,12 @@ def _search(
             )
         except MlflowException as exc:
             if user_filter is None:
-                raise TrackingError(f"cannot search MLflow store '{uri}': {_first_line(exc)}") from exc
+                raise TrackingError(
+                    f"cannot search MLflow store '{uri}': {_first_line(exc)}"
+                ) from exc
             raise TrackingError(
                 f"invalid --filter '{user_filter}': MLflow says: {_first_line(exc)}; "
-                f"example: --filter \"{FILTER_EXAMPLE}\""
+                f'example: --filter "{FILTER_EXAMPLE}"'
             ) from exc
         records.extend(_record(run) for run in page)
         token = page.token
@@ -180,4 +182,3 @@ def _client(uri: str):
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=uri)
-
