@@ -96,9 +96,14 @@ def print_tables(comparison) -> None:
 
 
 def _print_table(out: Console, title: str, headers: list[str], cells: list[list[str]]) -> None:
+    from edgekit.report.table import is_number_cell
+
     table = Table(title=escape(title))
     for index, header in enumerate(headers):
-        table.add_column(escape(header), justify="left" if index < 2 else "right")
+        # The model name is what a reader looks for: never cut, other columns wrap first.
+        widest = max((len(row[index]) for row in cells), default=0) if index == 0 else None
+        numeric = bool(cells) and all(is_number_cell(row[index]) for row in cells)
+        table.add_column(escape(header), justify="right" if numeric else "left", min_width=widest)
     colours = {"yes": "[green]yes[/]", "no": "[red]no[/]"}
     for row in cells:
         table.add_row(*(colours.get(cell, escape(cell)) for cell in row))
