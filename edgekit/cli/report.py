@@ -92,7 +92,8 @@ def print_tables(comparison) -> None:
         out, f"edgekit report: by {comparison.sort_key}, {order}", *model_table(comparison)
     )
     if comparison.measurements:
-        _print_table(out, "Exports and benches", *measurement_table(comparison))
+        title = "Exports and benches (all measures: measurements.csv)"
+        _print_table(out, title, *measurement_table(comparison, max_measures=5))
 
 
 def _print_table(out: Console, title: str, headers: list[str], cells: list[list[str]]) -> None:
@@ -100,9 +101,9 @@ def _print_table(out: Console, title: str, headers: list[str], cells: list[list[
 
     table = Table(title=escape(title))
     for index, header in enumerate(headers):
-        # The model name is what a reader looks for: never cut, other columns wrap first.
-        widest = max((len(row[index]) for row in cells), default=0) if index == 0 else None
+        # Names are what a reader looks for: never cut; numbers are short anyway.
         numeric = bool(cells) and all(is_number_cell(row[index]) for row in cells)
+        widest = None if numeric else max((len(row[index]) for row in cells), default=None)
         table.add_column(escape(header), justify="right" if numeric else "left", min_width=widest)
     colours = {"yes": "[green]yes[/]", "no": "[red]no[/]"}
     for row in cells:

@@ -162,12 +162,17 @@ def model_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
     return headers, cells
 
 
-def measurement_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
-    """One line per model, stage, device and artifact, with the headline measures."""
-    names = measure_names(comparison.measurements, shown_only=True)
-    headers = ["model", "stage", "device", "artifact", *(header_of(n) for n in names)]
+def measurement_table(
+    comparison: Comparison, max_measures: int | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """One line per model, place (a device, or the host for an export) and artifact.
+
+    `max_measures` keeps the first measures only (a terminal is narrow; the CSV has them all).
+    """
+    names = measure_names(comparison.measurements, shown_only=True)[:max_measures]
+    headers = ["model", "measured on", "artifact", *(header_of(n) for n in names)]
     cells = [
-        [m.row.label, m.stage, m.device or "host", m.artifact]
+        [m.row.label, m.device if m.stage == "bench" else "host (export)", m.artifact]
         + [format_value(n, m.values.get(n)) for n in names]
         for m in comparison.measurements
     ]

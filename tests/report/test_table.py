@@ -57,7 +57,7 @@ def test_bench_and_export_metrics_become_one_line_per_stage_device_and_artifact(
     }
     assert set(comparison.devices()) == {"rpi4", "jetson-orin-nano"}
     headers, cells = measurement_table(comparison)
-    assert headers[4:9] == ["p50 ms", "p90 ms", "peak MB", "accuracy", "min recall"]
+    assert headers[3:8] == ["p50 ms", "p90 ms", "peak MB", "accuracy", "min recall"]
     assert "recall Blight" not in headers  # per-class recalls stay in the CSV
     rpi4_int8 = next(
         c for c in cells if c[:4] == ["mobilenetv3large", "bench", "rpi4", "int8_tflite"]
