@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.errors import TrackingError
+
 logger = logging.getLogger(__name__)
 console = Console(stderr=True)
 
@@ -20,7 +22,7 @@ DEFAULT_OUT = Path("reports")
 
 def report(
     experiment: str = typer.Option(DEFAULT_EXPERIMENT, help="MLflow experiment to compare."),
-    filter: str | None = typer.Option(
+    filter_expr: str | None = typer.Option(
         None,
         "--filter",
         help='MLflow search filter, e.g. "metrics.test_accuracy >= 0.85 and '
@@ -58,14 +60,12 @@ def report(
     from edgekit.tracking.store import existing_store_uri
 
     uri = existing_store_uri(tracking_uri)
-    found = find_training_runs(uri, experiment, filter)
+    found = find_training_runs(uri, experiment, filter_expr)
     if found.num_unfinished:
         logger.info("left out %d training run(s) not FINISHED (running, failed or killed)",
                     found.num_unfinished)  # fmt: skip
     if not found.runs:
-        from edgekit.errors import TrackingError
-
-        shown = f" matching --filter '{filter}'" if filter else ""
+        shown = f" matching --filter '{filter_expr}'" if filter_expr else ""
         raise TrackingError(
             f"no FINISHED training run in experiment '{experiment}' of {uri}{shown}; "
             "train first (edgekit train) or loosen --filter"
@@ -122,14 +122,21 @@ def _write_files(comparison, histories, out: Path, meta: str):
 
 def _log_report(uri: str, experiment_id: str, files, comparison, filter_used: str) -> None:
     from edgekit.tracking.runs import log_report_files, report_run
+    from edgekit.tracking.store import _first_line
 
     params = {
         "filter": filter_used or "(none)",
         "sort": f"{comparison.sort_key}:{'desc' if comparison.descending else 'asc'}",
         "num_runs": str(len(comparison.rows)),
     }
-    with report_run(uri, experiment_id, params) as run_id:
-        log_report_files(uri, run_id, files.files, [row.run_id for row in comparison.rows])
+    try:
+        with report_run(uri, experiment_id, params) as run_id:
+            log_report_files(uri, run_id, files.files, [row.run_id for row in comparison.rows])
+    except Exception as exc:  # the files are written; say what failed and how to skip it
+        raise TrackingError(
+            f"report written to {files.folder} but not logged to MLflow ({_first_line(exc)}); "
+            "pass --no-log to skip logging"
+        ) from exc
     console.print(f"Report logged to MLflow run {run_id} (tag edgekit.stage=report)")
 
 
