@@ -162,6 +162,9 @@ def _curves_figure(curves: Sequence[Curve]):
 
 
 def _parallel_figure(labels: Sequence[str], axes: Sequence[Axis]):
+    # NOTE: plotly draws parcoords lines with WebGL (every other chart here is SVG). Chromium
+    # without a GPU falls back to its software renderer; a browser with WebGL disabled shows
+    # the axes without lines. The PNG has the same chart.
     import plotly.graph_objects as go
 
     dimensions = []
