@@ -163,8 +163,8 @@ def _curves_figure(curves: Sequence[Curve]):
 
 def _parallel_figure(labels: Sequence[str], axes: Sequence[Axis]):
     # NOTE: plotly draws parcoords lines with WebGL (every other chart here is SVG). Chromium
-    # without a GPU falls back to its software renderer; a browser with WebGL disabled shows
-    # the axes without lines. The PNG has the same chart.
+    # without a GPU falls back to its software renderer (the browser test runs that way); in a
+    # browser with WebGL disabled this one chart does not draw. The PNG has the same chart.
     import plotly.graph_objects as go
 
     dimensions = []
