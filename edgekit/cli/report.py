@@ -56,20 +56,11 @@ def report(
     export.* and bench.DEVICE.*) add a table of their own and a latency chart per device.
     """
     from edgekit.report.table import build_comparison
-    from edgekit.tracking.runs import find_training_runs, metric_histories
+    from edgekit.tracking.runs import metric_histories
     from edgekit.tracking.store import existing_store_uri
 
     uri = existing_store_uri(tracking_uri)
-    found = find_training_runs(uri, experiment, filter_expr)
-    if found.num_unfinished:
-        logger.info("left out %d training run(s) not FINISHED (running, failed or killed)",
-                    found.num_unfinished)  # fmt: skip
-    if not found.runs:
-        shown = f" matching --filter '{filter_expr}'" if filter_expr else ""
-        raise TrackingError(
-            f"no FINISHED training run in experiment '{experiment}' of {uri}{shown}; "
-            "train first (edgekit train) or loosen --filter"
-        )
+    found = _find_runs(uri, experiment, filter_expr)
     comparison = build_comparison(found.runs, sort)
     histories = metric_histories(uri, [row.run_id for row in comparison.rows])
 
@@ -80,6 +71,25 @@ def report(
     if log:
         _log_report(uri, found.experiment_id, files, comparison, found.filter_used)
     _print_paths(files)
+
+
+def _find_runs(uri: str, experiment: str, filter_expr: str | None):
+    """The finished training runs to compare; none at all is an error that says why."""
+    from edgekit.tracking.runs import find_training_runs
+
+    found = find_training_runs(uri, experiment, filter_expr)
+    if found.num_unfinished:
+        logger.info(
+            "left out %d training run(s) not FINISHED (running, failed or killed)",
+            found.num_unfinished,
+        )
+    if not found.runs:
+        shown = f" matching --filter '{filter_expr}'" if filter_expr else ""
+        raise TrackingError(
+            f"no FINISHED training run in experiment '{experiment}' of {uri}{shown}; "
+            "train first (edgekit train) or loosen --filter"
+        )
+    return found
 
 
 def print_tables(comparison) -> None:
