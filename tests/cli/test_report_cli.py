@@ -205,3 +205,15 @@ def test_real_training_run_reported_from_the_default_store_says_bench_is_missing
     client = MlflowClient(tracking_uri=f"sqlite:///{trained_store / 'models/mlruns/mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
     assert len(runs) == 1  # --no-log added no report run
+
+
+def test_a_filter_that_keeps_no_run_says_so_and_writes_nothing(
+    bench_store: str, tmp_path: Path
+) -> None:
+    args = ["report", "--tracking-uri", bench_store, "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "--filter", "metrics.test_accuracy > 0.99"])
+
+    assert isinstance(result.exception, TrackingError)
+    assert "no FINISHED training run" in str(result.exception)
+    assert "matching --filter 'metrics.test_accuracy > 0.99'" in str(result.exception)
+    assert not (tmp_path / "out").exists()
