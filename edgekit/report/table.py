@@ -17,7 +17,17 @@ DEFAULT_SORT = "test_accuracy"
 HEADLINE_METRICS = ("test_accuracy", "min_recall", "backbone_size_mb", "meets_requirements")
 CSV_PARAMS = ("learning_rate", "dropout_rate", "epochs", "batch_size", "image_size", "weights")
 # Measures shown first, in this order; any other measure follows, sorted.
-MEASURE_ORDER = ("p50_ms", "p90_ms", "peak_mb", "accuracy", "min_recall", "agreement", "size_mb")
+MEASURE_ORDER = (
+    "p50_ms",
+    "p90_ms",
+    "peak_mb",
+    "accuracy",
+    "min_recall",
+    "top1_agreement",
+    "agreement",
+    "size_mb",
+    "meets_requirements",
+)
 
 # bench.<device>.<precision>_<format>.<measure> and export.<precision>_<format>.<measure>
 _BENCH_KEY = re.compile(r"^bench\.(?P<device>[^.]+)\.(?P<artifact>[^.]+)\.(?P<measure>.+)$")
@@ -155,7 +165,7 @@ def model_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
             format_value("test_accuracy", row.metrics.get("test_accuracy")),
             format_value("min_recall", row.metrics.get("min_recall")),
             format_value("backbone_size_mb", row.metrics.get("backbone_size_mb")),
-            _verdict(row.metrics.get("meets_requirements")),
+            format_value("meets_requirements", row.metrics.get("meets_requirements")),
         ]
         for row in comparison.rows
     ]
@@ -181,6 +191,8 @@ def measurement_table(
 
 def header_of(measure: str) -> str:
     """p50_ms -> p50 ms, peak_mb -> peak MB, min_recall -> min recall."""
+    if measure == "meets_requirements":
+        return "meets req."
     text = re.sub(r"_mb$", " MB", measure)
     return text.replace("_", " ")
 
@@ -189,6 +201,8 @@ def format_value(key: str, value: float | None) -> str:
     """Shares as percentages, milliseconds and megabytes with a sensible number of digits."""
     if value is None:
         return "-"
+    if key.rsplit(".", 1)[-1] == "meets_requirements":
+        return _verdict(value)
     if is_share(key):
         return f"{value:.2%}"
     if key.endswith("_ms"):
