@@ -153,7 +153,7 @@ def _curves_figure(curves: Sequence[Curve]):
                 col=column,
             )
             shown.add(curve.label)
-    figure.update_xaxes(title_text="epoch", dtick=1)
+    figure.update_xaxes(title_text="epoch", tickformat="d")
     figure.update_yaxes(tickformat=".0%", row=1, col=1)
     figure.update_layout(
         title="Training curves (val solid, train dashed)", template="plotly_white", height=460
@@ -170,17 +170,22 @@ def _parallel_figure(labels: Sequence[str], axes: Sequence[Axis]):
     dimensions = []
     for axis in axes:
         values = [math.log10(v) if axis.log and v > 0 else v for v in axis.values]
-        dimension = {"label": axis.key, "values": values}
+        dimension = {"label": axis.key, "values": values, "range": _range(values)}
         if axis.log:  # plotly has no log axis here: log10 values, ticks in plain numbers
             ticks = sorted(set(values))
             dimension |= {"tickvals": ticks, "ticktext": [f"{10**t:.3g}" for t in ticks]}
+        elif axis.key in ("test_accuracy", "min_recall"):
+            dimension["tickformat"] = ".1%"
         dimensions.append(dimension)
     accuracy = next(a.values for a in axes if a.key == "test_accuracy")
+    low, high = _range(list(accuracy))
     figure = go.Figure(
         go.Parcoords(
             dimensions=dimensions,
             line={
                 "color": list(accuracy),
+                "cmin": low,
+                "cmax": high,
                 "colorscale": "Viridis",
                 "showscale": True,
                 "colorbar": {"title": {"text": "test accuracy"}},
@@ -193,6 +198,15 @@ def _parallel_figure(labels: Sequence[str], axes: Sequence[Axis]):
         margin={"l": 80, "r": 80, "t": 90},
     )
     return figure
+
+
+def _range(values: Sequence[float]) -> list[float]:
+    """Min to max; a constant axis (one run) gets room around its value instead of a guess."""
+    low, high = min(values), max(values)
+    if low == high:
+        pad = abs(low) * 0.05 or 0.05
+        return [low - pad, high + pad]
+    return [low, high]
 
 
 def _chart_div(figure, index: int) -> str:
