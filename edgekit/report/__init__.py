@@ -1,1 +1,1 @@
-"""Pictures and tables of results: confusion matrices now, model comparisons to come."""
+"""Pictures and tables of results: confusion matrices, and the comparison of trained models."""

@@ -86,3 +86,21 @@ def get_or_create_experiment(client, name: str, uri: str) -> str:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def existing_store_uri(explicit: str | None = None) -> str:
+    """The store `edgekit train` writes to, resolved the same way, with an absolute SQLite path.
+
+    Readers (report, ui) refuse a SQLite store that does not exist yet instead of creating an
+    empty one: an empty store would hide the real one behind a table with no runs.
+    """
+    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return uri
+    path = sqlite_path(uri).resolve()
+    if not path.is_file():
+        raise TrackingError(
+            f"no MLflow store at {path} ({uri}); train a model first (edgekit train) or pass "
+            "--tracking-uri with the store edgekit wrote to"
+        )
+    return f"sqlite:///{path}"

@@ -8,10 +8,19 @@ import sys
 
 import pytest
 
-HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib")
+HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib", "plotly")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["data", "check", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["train", "--help"],
+        ["data", "check", "--help"],
+        ["report", "--help"],
+        ["ui", "--help"],
+    ],
+)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     code = (
         "import sys\n"
