@@ -81,6 +81,7 @@ class Parity:
     keras_recall_by_class: dict[str, float]
     meets_requirements: bool
     shortfalls: tuple[str, ...] = ()
+    max_abs_diff_tolerance: float | None = None
 
 
 @dataclass(frozen=True)
