@@ -3,7 +3,7 @@ record each export on that same run.
 
 NOTE: MLflow refuses to change a param once logged, so an export logs no params. Each export
 session is numbered (tag `edgekit.export.count`); its metrics use that number as their step
-and its files go under `export/<session>/`, so re-exporting with other flags adds history
+and its files go under `export/<NNN>-<timestamp>/`, so re-exporting with other flags adds history
 instead of colliding with the previous export.
 """
 
@@ -181,7 +181,9 @@ class ExportRecord:
         self.client = client
         self.run_id = run.info.run_id
         self.step = int(run.data.tags.get(COUNT_TAG, "0")) + 1
-        self.session = session or datetime.now().strftime("%Y%m%d-%H%M%S")
+        # Numbered first: two exports within the same second still get their own folders.
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.session = session or f"{self.step:03d}-{stamp}"
         self.artifact_dir = f"export/{self.session}"
         self._numbered = False
 

@@ -8,10 +8,12 @@ import sys
 
 import pytest
 
-HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib")
+HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib", "onnx", "onnxruntime", "ai_edge_litert")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["data", "check", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["train", "--help"], ["data", "check", "--help"], ["export", "--help"]]
+)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     code = (
         "import sys\n"
