@@ -61,7 +61,7 @@ def export(
     seed: int = typer.Option(42, help="Seed of the calibration draw."),
     out: Path = typer.Option(
         Path("export"),
-        help="Output folder; files go to OUT/<run-name>/<model>.<precision>.<format>.",
+        help="Output folder; files go to OUT/RUN-NAME/MODEL.PRECISION.FORMAT.",
     ),
     threads: int = typer.Option(2, min=1, help="Runtime threads while verifying each file."),
     tracking_uri: str | None = typer.Option(
@@ -79,7 +79,8 @@ def export(
     the runtime a board uses (LiteRT for TFLite, onnxruntime for ONNX) and compared with
     Keras: top-1 agreement, accuracy, recall per class, and for float formats the largest
     probability difference (beyond tolerance the export fails). A manifest JSON sits beside
-    each file; with a run, metrics and files are also logged to it under `export.`.
+    each file; with a run, metrics and files are also logged to it (metrics
+    export.PRECISION_FORMAT.*, files under export/NNN-TIMESTAMP/).
     """
     from edgekit.export.exporter import ALL_TARGETS, ExportOptions
 
