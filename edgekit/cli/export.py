@@ -183,6 +183,9 @@ def print_table(results, failures, keras, record_note: str | None) -> None:
     for r in results:
         for shortfall in r.parity.shortfalls:
             out.print(f"{r.target.key} misses requirements: {escape(shortfall)}")
+        for note in r.manifest.notes:
+            if note.startswith("layers with"):
+                out.print(f"{r.target.key}: {escape(note)}")
         out.print(f"{r.target.key}: {escape(str(r.path))}")
     if record_note:
         out.print(escape(record_note))

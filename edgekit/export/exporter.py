@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -33,7 +33,7 @@ from edgekit.export.manifest import (
     manifest_path,
     write_manifest,
 )
-from edgekit.export.parity import compare_with_keras, float_mismatch
+from edgekit.export.parity import compare_with_keras, float_mismatch, int8_shortfalls
 from edgekit.export.samples import (
     LabelledImages,
     describe_calibration,
@@ -188,6 +188,7 @@ class ExportSession:
             converter = self._convert(target, partial)
             conversion_time_s = time.perf_counter() - started
             manifest = self._verify(target, partial, final.name, converter)
+            manifest = self._diagnose(target, manifest)
         except ExportError:
             _remove(partial)
             raise
@@ -202,6 +203,30 @@ class ExportSession:
         os.replace(manifest_file, manifest_path(final))
         logger.info("wrote %s (%.2f MB)", final, manifest.artifact.size_mb)
         return ExportResult(target, final, manifest_path(final), manifest, conversion_time_s)
+
+    def _diagnose(self, target: Target, manifest: Manifest) -> Manifest:
+        """For an int8 TFLite that loses too much against Keras, name the layers that hurt."""
+        from edgekit.export.diagnose import int8_layer_errors
+        from edgekit.export.graph import inference_model
+
+        lossy = int8_shortfalls(self._scores(manifest.parity), self.keras.scores)
+        if target != INT8_TFLITE or not lossy:
+            return manifest
+        try:
+            with _quiet_stdout():
+                graph = inference_model(self.model, split_hard_swish=True)
+                errors = int8_layer_errors(graph, self.calibration.pixels)
+        except Exception as exc:  # the export itself is sound; only the diagnosis failed
+            logger.warning("could not diagnose the int8 layers: %s", _one_line(exc))
+            return manifest
+        worst = ", ".join(f"{e.layer} ({e.op}, {e.rmse_over_scale:.1f})" for e in errors)
+        note = f"layers with the largest int8 error (RMSE in quantization steps): {worst}"
+        logger.warning("%s: %s", target.key, note)
+        return replace(manifest, notes=(*manifest.notes, note))
+
+    def _scores(self, parity: Parity) -> ClassificationScores:
+        recall = tuple(parity.recall_by_class[name] for name in self.source.class_names)
+        return replace(self.keras.scores, accuracy=parity.accuracy, recall=recall)
 
     def _convert(self, target: Target, path: Path) -> ToolInfo:
         from edgekit.export.graph import inference_model

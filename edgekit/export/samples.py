@@ -22,8 +22,6 @@ from edgekit.export.manifest import Calibration
 
 logger = logging.getLogger(__name__)
 
-ProgressFactory = Callable[[str, int], Callable[[int], None]]
-
 
 @dataclass(frozen=True)
 class LabelledImages:
