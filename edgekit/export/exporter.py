@@ -205,7 +205,13 @@ class ExportSession:
         return ExportResult(target, final, manifest_path(final), manifest, conversion_time_s)
 
     def _diagnose(self, target: Target, manifest: Manifest) -> Manifest:
-        """For an int8 TFLite that loses too much against Keras, name the layers that hurt."""
+        """For an int8 TFLite that loses too much against Keras, name the layers that hurt.
+
+        FIXME: the worst layers are only named, not kept in float; a retry with them
+        denylisted (TFLite's QuantizationDebugOptions(denylisted_nodes=...)) would need
+        float I/O around them and is left for when a model edgekit trains needs it (the
+        MobileNetV3Large trained on the full corn set keeps its accuracy in int8).
+        """
         from edgekit.export.diagnose import int8_layer_errors
         from edgekit.export.graph import inference_model
 

@@ -10,6 +10,7 @@ instead of colliding with the previous export.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,8 @@ def fetch_source(client, run, workdir: Path, data_root: Path | None, uri: str) -
     run_id = run.info.run_id
     params = run.data.params
     model_name = params.get("model_name", "")
+    # MLflow's tqdm bar for two small files would interleave with the CLI's rich bars.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         model_dir = Path(client.download_artifacts(run_id, "model", str(workdir)))
         split_csv = Path(client.download_artifacts(run_id, "data/split_manifest.csv", str(workdir)))
