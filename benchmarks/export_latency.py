@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import io
 import json
 import os
 import platform
@@ -74,9 +76,10 @@ def naive_int8(session, folder: Path) -> dict:
     from edgekit.export.tflite import convert_tflite
 
     started = time.perf_counter()
-    content, _ = convert_tflite(
-        inference_model(session.model), "int8", calibration=session.calibration.pixels
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel
+        content, _ = convert_tflite(
+            inference_model(session.model), "int8", calibration=session.calibration.pixels
+        )
     conversion_s = time.perf_counter() - started
     path = folder / "naive.int8.tflite"
     path.write_bytes(content)
