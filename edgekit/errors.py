@@ -23,3 +23,7 @@ class WeightsError(ModelError):
 
 class TrackingError(EdgekitError):
     """An MLflow store that cannot be reached or written."""
+
+
+class ExportError(EdgekitError):
+    """A model that cannot be exported, or an export that does not match its Keras model."""

@@ -62,3 +62,42 @@ def make_image_folder(
 def image_folder(tmp_path: Path) -> Path:
     """A small image folder with four classes and the real dataset's awkward files."""
     return make_image_folder(tmp_path / "corn")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One real `edgekit train` run (mobilenetv3small, 32x32) in a SQLite store, trained once
+    for every test that needs a trained model; returns (tracking URI, run id, dataset root)."""
+    from mlflow import MlflowClient
+    from typer.testing import CliRunner
+
+    from edgekit.cli.main import app
+
+    root = tmp_path_factory.mktemp("tiny-run")
+    data = make_image_folder(root / "corn", per_class=14)
+    store = f"sqlite:///{root / 'mlflow.db'}"
+    args = ["train", "--data", str(data), "--model", "mobilenetv3small", "--weights", "none"]
+    args += ["--image-size", "32", "--batch-size", "8", "--epochs", "3", "--tracking-uri", store]
+    result = CliRunner().invoke(app, [*args, "--run-name", "tiny", "--min-accuracy", "0.5"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+    client = MlflowClient(tracking_uri=store)
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name("edge_models_comparison").experiment_id]
+    )
+    return store, run.info.run_id, data
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_run, tmp_path_factory):
+    """`edgekit export` of `tiny_run` to every format, once; returns (CLI result, folder)."""
+    from typer.testing import CliRunner
+
+    from edgekit.cli.main import app
+
+    store, run_id, _ = tiny_run
+    out = tmp_path_factory.mktemp("export")
+    args = ["export", "--run-id", run_id, "--tracking-uri", store, "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--calibration-size", "24"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result, out / "tiny"

@@ -1,4 +1,4 @@
-"""Rich progress displays for the long steps: decoding, hashing and training epochs."""
+"""Rich progress displays for the long steps: decoding, hashing, training epochs, exports."""
 
 from __future__ import annotations
 
@@ -31,12 +31,16 @@ def _progress(console: Console, *extra) -> Progress:
 
 
 @contextmanager
-def step_progress(console: Console) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+def step_progress(
+    console: Console,
+) -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
     """A factory of bars: `progress(name, total)` returns `advance(n)` for one step."""
     with _progress(console) as progress:
 
-        def start(name: str, total: int) -> Callable[[int], None]:
+        def start(name: str, total: int | None) -> Callable[[int], None]:
             task = progress.add_task(_STEP_LABELS.get(name, name), total=total)
+            if total is None:  # a step of unknown length (a conversion): pulses until done
+                return lambda n: progress.update(task, total=1, completed=1)
             return lambda n: progress.advance(task, n)
 
         yield start

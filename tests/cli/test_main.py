@@ -8,7 +8,16 @@ import sys
 
 import pytest
 
-HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib", "plotly")
+HEAVY = (
+    "tensorflow",
+    "keras",
+    "mlflow",
+    "matplotlib",
+    "plotly",
+    "onnx",
+    "onnxruntime",
+    "ai_edge_litert",
+)
 
 
 @pytest.mark.parametrize(
@@ -17,6 +26,7 @@ HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib", "plotly")
         ["--help"],
         ["train", "--help"],
         ["data", "check", "--help"],
+        ["export", "--help"],
         ["report", "--help"],
         ["ui", "--help"],
     ],
