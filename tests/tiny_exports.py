@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from conftest import CLASSES, make_image_folder
 
 from edgekit.export.manifest import (
     ArtifactInfo,
@@ -28,6 +27,26 @@ from edgekit.export.manifest import (
     ToolInfo,
     manifest_path,
     write_manifest,
+)
+
+
+def _root_conftest():
+    """tests/conftest.py by path: inside a sub-folder, `import conftest` finds the local one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "edgekit_tests_root_conftest", Path(__file__).with_name("conftest.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ROOT = _root_conftest()
+CLASSES, CLASS_COLOURS, make_image_folder = (
+    _ROOT.CLASSES,
+    _ROOT.CLASS_COLOURS,
+    _ROOT.make_image_folder,
 )
 
 SIZE = (32, 32)
@@ -42,6 +61,7 @@ class TinyExports:
     store: str  # sqlite URI of the store holding the training run
     run_id: str
     data_root: Path
+    keras_model: object  # the Keras model every file was made from
 
 
 def _tflite(model, int8: bool, samples: np.ndarray) -> bytes:
@@ -57,38 +77,61 @@ def _tflite(model, int8: bool, samples: np.ndarray) -> bytes:
     return converter.convert()
 
 
+def centroid_weights() -> tuple[np.ndarray, np.ndarray]:
+    """A nearest-class-colour classifier on the mean pixel in [0, 1]: logits = W x + b.
+
+    The fixture images are one colour per class plus noise, so it classifies them correctly,
+    and every format built from these weights must give the same predictions.
+    """
+    centroids = np.array([CLASS_COLOURS[c] for c in CLASSES], dtype=np.float32) / 255
+    weights = (SHARPNESS * centroids).T  # (3, classes)
+    bias = -SHARPNESS * (centroids**2).sum(axis=1) / 2
+    return weights.astype(np.float32), bias.astype(np.float32)
+
+
+SHARPNESS = 60.0
+
+
 def _keras_model():
     import keras
 
-    keras.utils.set_random_seed(0)
-    return keras.Sequential(
+    weights, bias = centroid_weights()
+    model = keras.Sequential(
         [
             keras.Input((*SIZE, 3)),
-            keras.layers.Rescaling(1 / 127.5, offset=-1),
-            keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
-            keras.layers.BatchNormalization(),
+            keras.layers.Rescaling(1 / 255),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(len(CLASSES), activation="softmax"),
         ]
     )
+    model.layers[-1].set_weights([weights, bias])
+    return model
 
 
 def _onnx() -> bytes:
-    """NHWC float input -> mean colour -> dense -> softmax: a real, tiny classifier graph."""
+    """The same classifier hand-built in ONNX: NHWC float input in [0, 255]."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    weights = np.random.default_rng(0).normal(size=(3, len(CLASSES))).astype(np.float32) / 50
+    weights, bias = centroid_weights()
+    initializers = {
+        "axes": np.array([1, 2], dtype=np.int64),
+        "scale": np.array(1 / 255, dtype=np.float32),
+        "w": weights,
+        "b": bias,
+    }
     graph = helper.make_graph(
         [
             helper.make_node("ReduceMean", ["input", "axes"], ["pooled"], keepdims=0),
-            helper.make_node("MatMul", ["pooled", "w"], ["logits"]),
+            helper.make_node("Mul", ["pooled", "scale"], ["scaled"]),
+            helper.make_node("MatMul", ["scaled", "w"], ["product"]),
+            helper.make_node("Add", ["product", "b"], ["logits"]),
             helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
         ],
-        "tiny",
+        "centroids",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *SIZE, 3])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(CLASSES)])],
-        [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(np.array([1, 2]), "axes")],
+        [numpy_helper.from_array(v, k) for k, v in initializers.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 9
@@ -169,14 +212,17 @@ def _training_run(store: str, data_root: Path) -> str:
 
 @functools.cache
 def build_tiny_exports(base: Path) -> TinyExports:
-    data_root = make_image_folder(base / "corn", per_class=6, size=36)
+    data_root = make_image_folder(base / "corn", per_class=8, size=36)
     store = f"sqlite:///{base / 'mlflow.db'}"
     run_id = _training_run(store, data_root)
 
     folder = base / "export" / RUN_NAME
     folder.mkdir(parents=True)
     classifier = _keras_model()
-    samples = np.random.default_rng(1).uniform(0, 255, size=(4, *SIZE, 3))
+    # Calibrate on the class colours so the int8 ranges cover what the test images hold.
+    rng = np.random.default_rng(1)
+    colours = np.array([CLASS_COLOURS[c] for c in CLASSES] * 2, dtype=np.float32)
+    samples = np.clip(colours[:, None, None, :] + rng.normal(0, 20, (8, *SIZE, 3)), 0, 255)
     blobs = {
         ("fp32", "tflite"): _tflite(classifier, False, samples),
         ("int8", "tflite"): _tflite(classifier, True, samples),
@@ -188,7 +234,7 @@ def build_tiny_exports(base: Path) -> TinyExports:
         path.write_bytes(blob)
         write_manifest(_manifest(path, fmt, precision, run_id), manifest_path(path))
         files[f"{precision}.{fmt}"] = path
-    return TinyExports(folder, files, store, run_id, data_root)
+    return TinyExports(folder, files, store, run_id, data_root, classifier)
 
 
 def copy_with_awkward_name(exports: TinyExports, key: str, dest: Path) -> Path:
