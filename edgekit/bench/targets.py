@@ -6,11 +6,14 @@ joined with `shlex.join`, so file names with spaces, quotes or parentheses arriv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +145,9 @@ class SshTarget(Target):
         self.grace_s = grace_s
         self._copied: dict[str, str] = {}
         self._opened = False
+        # One TCP connection and one login for every command of the bench (ControlMaster):
+        # each pass would otherwise pay a full ssh handshake, seconds on a Pi.
+        self._control_dir = tempfile.mkdtemp(prefix="edgekit-ssh-")
 
     def ssh_args(self) -> list[str]:
         """The ssh command line up to the destination; `--` so no host reads as an option."""
@@ -153,6 +159,9 @@ class SshTarget(Target):
             "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
+            "-o", "ControlMaster=auto",
+            "-o", f"ControlPath={self._control_dir}/%C",
+            "-o", "ControlPersist=120",
         ]  # fmt: skip
         if d.port:
             args += ["-p", str(d.port)]
@@ -168,12 +177,19 @@ class SshTarget(Target):
         super().open()
 
     def close(self) -> None:
-        if not self._opened:
-            return
         try:
-            self.run(["rm", "-rf", "--", self.folder], CONNECT_TIMEOUT_S * 3)
+            if self._opened:
+                self.run(["rm", "-rf", "--", self.folder], CONNECT_TIMEOUT_S * 3)
         except TargetError as exc:
             logger.warning("could not remove %s on %s: %s", self.folder, self.device.name, exc)
+        finally:
+            self._stop_master()
+
+    def _stop_master(self) -> None:
+        exit_master = [*self.ssh_args()[:-2], "-O", "exit", "--", self.device.destination]
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(exit_master, capture_output=True, timeout=10)
+        shutil.rmtree(self._control_dir, ignore_errors=True)
 
     def put(self, path: Path) -> str:
         """Copy by content: a file whose hash is already in the folder is not sent again."""

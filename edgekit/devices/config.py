@@ -151,7 +151,7 @@ def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
-        field = ".".join(loc) or "device"
+        field = ".".join(loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             model = DeviceRequirements if loc[0] == "requirements" else Device
@@ -163,5 +163,5 @@ def _describe(exc: ValidationError) -> str:
             message = "required field is missing"
         elif "input" in error and not isinstance(error["input"], dict):
             message += f" (got {error['input']!r})"
-        problems.append(f"{field}: {message}" if not message.startswith(field) else message)
+        problems.append(f"{field}: {message}" if loc else message)
     return "; ".join(problems)

@@ -72,17 +72,16 @@ def start_sshd(folder: Path) -> tuple[Sshd, subprocess.Popen]:
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel ERROR\n"
     )
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation folder
-    process = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", str(config)], stderr=open(folder / "sshd.log", "wb")
-    )
+    with open(folder / "sshd.log", "wb") as log:
+        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=log)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             break
-        except OSError:
+        except OSError as exc:
             if process.poll() is not None:
-                raise RuntimeError((folder / "sshd.log").read_text())
+                raise RuntimeError((folder / "sshd.log").read_text()) from exc
             time.sleep(0.1)
     known = Sshd(port, folder, folder / "user_key", folder / "known_hosts",
                  folder / "wrong_known_hosts")  # fmt: skip

@@ -63,7 +63,7 @@ def test_files_already_on_the_board_are_not_copied_twice(sshd, tiny_exports):
 def test_unknown_host_key_is_refused_with_the_fix(sshd, tiny_exports, tmp_path):
     device = sshd.device(ssh_options={"UserKnownHostsFile": str(sshd.wrong_known_hosts)})
 
-    with pytest.raises(TargetError, match="host key not trusted.*ssh-keyscan"):
+    with pytest.raises(TargetError, match=r"host key not trusted.*ssh-keyscan"):
         SshTarget(device).open()
 
     [artifact] = find_artifacts(tiny_exports.folder, ("onnx",))

@@ -8,10 +8,20 @@ import sys
 
 import pytest
 
-HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib")
+HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib", "onnx", "onnxruntime", "ai_edge_litert")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["data", "check", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["train", "--help"],
+        ["data", "check", "--help"],
+        ["bench", "--help"],
+        ["devices", "--help"],
+        ["devices", "check", "--help"],
+    ],
+)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     code = (
         "import sys\n"
