@@ -20,11 +20,11 @@ from edgekit.bench.targets import RunnerFailed, Target, TargetError, make_target
 from edgekit.devices.config import Device
 from edgekit.errors import EdgekitError
 from edgekit.export.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
+from edgekit.runner.board_runner import FORMAT_RUNTIMES
 
 logger = logging.getLogger(__name__)
 
 RESULT_SCHEMA_VERSION = 1
-FORMAT_RUNTIMES = {"tflite": ("litert", "tflite-runtime"), "onnx": ("onnxruntime",)}
 
 
 class BenchError(EdgekitError):
