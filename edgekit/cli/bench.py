@@ -87,6 +87,8 @@ def bench(
     artifacts = find_artifacts(folder, _words(formats), _words(precisions))
     if record is None:
         record = _record_from_manifests(artifacts, tracking_uri)
+    else:
+        artifacts = _of_run(artifacts, record.parent.run_id, folder)
 
     arrays = _test_arrays(record, artifacts) if accuracy and record else {}
     run_name = record.parent.run_name if record else "bench"
@@ -128,6 +130,22 @@ def _record_from_manifests(artifacts, tracking_uri: str | None):
         )
         return None
     return _record(ids.pop(), tracking_uri)
+
+
+def _source_run(artifact) -> str | None:
+    source = artifact.manifest.source
+    return source.get("run_id") or source.get("mlflow_run_id")
+
+
+def _of_run(artifacts, run_id: str, folder: Path) -> list:
+    """Only the exports of `run_id` when --export-dir holds several runs' exports."""
+    kept = [a for a in artifacts if _source_run(a) in (None, run_id)]
+    if not kept:
+        raise EdgekitError(
+            f"no export of run {run_id} under '{folder}' (the manifests name other runs); "
+            f"run 'edgekit export --run-id {run_id}' or pass its --export-dir"
+        )
+    return kept
 
 
 def _test_arrays(record, artifacts) -> dict:

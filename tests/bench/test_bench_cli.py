@@ -84,25 +84,29 @@ def test_bench_local_records_nested_runs_under_the_training_run(tiny_exports, st
     assert len(list(results.glob("local/*.json"))) == 6
 
 
-def test_device_requirements_decide_meets_requirements(tiny_exports, store, tmp_path):
-    devices = _devices_file(tmp_path, [1], {"max_latency_ms": 1e-6})
+def test_two_devices_at_once_each_judged_by_its_own_requirements(tiny_exports, store, tmp_path):
+    strict = {"target": "local", "requirements": {"max_latency_ms": 1e-6}}
+    lenient = {"target": "local", "requirements": {"max_latency_ms": 1e6}}
+    devices = tmp_path / "devices.yaml"
+    devices.write_text(yaml.safe_dump({"devices": {"strict": strict, "lenient": lenient}}))
 
     result = CliRunner().invoke(
         app,
-        ["bench", "--device", "local", "--export-dir", str(tiny_exports.folder), "--formats",
-         "onnx", "--tracking-uri", store, "--devices-file", str(devices),
+        ["bench", "--device", "strict,lenient", "--export-dir", str(tiny_exports.folder),
+         "--formats", "onnx", "--tracking-uri", store, "--devices-file", str(devices),
          "--results-dir", str(tmp_path / "r"), *QUICK],
         env={"COLUMNS": "200"},
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
-    assert "p90 latency" in result.output  # the shortfall is named
+    assert "strict mobilenetv3small.fp32.onnx t1: p90 latency" in result.output
     client = MlflowClient(tracking_uri=store)
-    [child] = client.search_runs(
+    children = client.search_runs(
         [client.get_run(tiny_exports.run_id).info.experiment_id],
-        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",  # found through the manifest
+        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",  # found through the manifests
     )
-    assert child.data.metrics["meets_requirements"] == 0.0
+    verdicts = {c.data.params["device"]: c.data.metrics["meets_requirements"] for c in children}
+    assert verdicts == {"strict": 0.0, "lenient": 1.0}
 
 
 def test_test_arrays_are_cached_by_content(tiny_exports, tmp_path):
