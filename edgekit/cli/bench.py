@@ -129,7 +129,9 @@ def _record_from_manifests(artifacts, tracking_uri: str | None):
             len(ids) or "no",
         )
         return None
-    return _record(ids.pop(), tracking_uri)
+    # The exporter records the store it read the run from; an explicit --tracking-uri wins.
+    stores = {a.manifest.source.get("tracking_uri") for a in artifacts} - {None}
+    return _record(ids.pop(), tracking_uri or (stores.pop() if len(stores) == 1 else None))
 
 
 def _source_run(artifact) -> str | None:
