@@ -68,6 +68,7 @@ def bench(
     per-bench folder that is removed afterwards). Boards run in parallel, one measurement at a
     time per board. Results are written as JSON first, then as nested MLflow runs under the
     training run, with headline metrics `bench.<device>.<precision>_<format>.*` on it.
+    Exits 1 when a measurement failed (the table names why), 2 on a usage mistake.
     """
     from edgekit.bench.harness import BenchSettings, find_artifacts
     from edgekit.devices.config import load_devices, select_devices
@@ -97,6 +98,8 @@ def bench(
     verdicts = _record_results(record, chosen, measurements, out)
     print_table(measurements, verdicts)
     console.print(f"results in {escape(str(out))}")
+    if any(m.errors for m in measurements):
+        raise typer.Exit(1)
 
 
 def _run_with_progress(devices, artifacts, arrays, settings, out):
