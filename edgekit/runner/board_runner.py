@@ -207,6 +207,9 @@ def import_numpy():
 def pick_runtime(fmt: str, wanted: list[str]):
     """The first of `wanted` (in order) that runs `fmt` and imports; else the install hint."""
     candidates = [name for name in wanted if name in FORMAT_RUNTIMES[fmt]]
+    if "litert" in candidates and "tflite-runtime" not in candidates:
+        # The same interpreter API: a board with only the older wheel still runs litert files.
+        candidates.append("tflite-runtime")
     if not candidates:
         raise RunnerError(
             EXIT_RUNTIME_MISSING,
