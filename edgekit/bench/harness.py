@@ -173,6 +173,7 @@ def bench_device(
         target.open()
     except EdgekitError as exc:
         logger.error("%s", exc)
+        target.close()  # what open() made before failing: the folder, the ssh master
         failed = [
             _failed(device, a, t, settings, str(exc))
             for a in artifacts
@@ -182,7 +183,7 @@ def bench_device(
     try:
         for index, artifact in enumerate(artifacts):
             if index and settings.cooldown_s:
-                on_step(device.name, f"cooling down {settings.cooldown_s:g} s")
+                logger.info("%s: cooling down %g s", device.name, settings.cooldown_s)
                 time.sleep(settings.cooldown_s)
             arrays = test_arrays.get(artifact.input_size)
             batch = _bench_artifact(target, device, artifact, arrays, settings, on_step)
