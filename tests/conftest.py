@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 CLASSES = ("Blight", "Common_Rust", "Gray_Leaf_Spot", "Healthy")
 
 # One colour per class so a tiny model can tell them apart after an epoch or two.
-_CLASS_COLOURS = {
+CLASS_COLOURS = {
     "Blight": (170, 120, 60),
     "Common_Rust": (150, 60, 30),
     "Gray_Leaf_Spot": (120, 120, 120),
@@ -23,7 +23,7 @@ _CLASS_COLOURS = {
 
 
 def _image(class_name: str, rng: np.random.Generator, size: int) -> Image.Image:
-    colour = _CLASS_COLOURS.get(class_name, (int(rng.integers(256)), 128, 64))
+    colour = CLASS_COLOURS.get(class_name, (int(rng.integers(256)), 128, 64))
     base = np.array(colour, dtype=np.int16)
     noise = rng.integers(-25, 26, size=(size, size, 3))
     return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")

@@ -12,7 +12,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from edgekit import __version__
-from edgekit.cli import data, export, report, train, ui
+from edgekit.cli import bench, data, devices, export, report, train, ui
 from edgekit.errors import EdgekitError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.command(name="train")(train.train)
 app.command(name="export")(export.export)
+app.command(name="bench")(bench.bench)
+app.add_typer(devices.app, name="devices")
 app.command(name="report")(report.report)
 app.command(name="ui")(ui.ui)
 

@@ -29,6 +29,9 @@ HEAVY = (
         ["export", "--help"],
         ["report", "--help"],
         ["ui", "--help"],
+        ["bench", "--help"],
+        ["devices", "--help"],
+        ["devices", "check", "--help"],
     ],
 )
 def test_help_imports_no_heavy_library(args: list[str]) -> None:

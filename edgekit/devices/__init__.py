@@ -1,0 +1,1 @@
+"""The boards of devices.yaml: their model, loading, and `edgekit devices check`."""
