@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from image_folders import CLASS_COLOURS, CLASSES, make_image_folder
 
 from edgekit.export.manifest import (
     ArtifactInfo,
@@ -27,26 +28,6 @@ from edgekit.export.manifest import (
     ToolInfo,
     manifest_path,
     write_manifest,
-)
-
-
-def _root_conftest():
-    """tests/conftest.py by path: inside a sub-folder, `import conftest` finds the local one."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "edgekit_tests_root_conftest", Path(__file__).with_name("conftest.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_ROOT = _root_conftest()
-CLASSES, CLASS_COLOURS, make_image_folder = (
-    _ROOT.CLASSES,
-    _ROOT.CLASS_COLOURS,
-    _ROOT.make_image_folder,
 )
 
 SIZE = (32, 32)

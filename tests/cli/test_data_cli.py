@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_image_folder
+from image_folders import make_image_folder
 from typer.testing import CliRunner
 
 from edgekit.cli.main import app

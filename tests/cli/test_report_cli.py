@@ -173,7 +173,7 @@ def test_a_store_that_does_not_exist_says_train_first(tmp_path: Path) -> None:
 def trained_store(tmp_path_factory) -> Path:
     """A real tiny `edgekit train` into the default store of a project folder (in-process:
     TensorFlow is imported once per test session)."""
-    from conftest import make_image_folder
+    from image_folders import make_image_folder
 
     project = tmp_path_factory.mktemp("project")
     data = make_image_folder(project / "corn", per_class=6)

@@ -55,7 +55,7 @@ TINY_TRAIN = [
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One real 2-epoch run on the awkward tiny folder, shared by the assertions below."""
-    from conftest import make_image_folder
+    from image_folders import make_image_folder
 
     root = tmp_path_factory.mktemp("train")
     data = make_image_folder(root / "corn", per_class=10)
@@ -289,7 +289,7 @@ def _edgekit(args: list[str], env: dict[str, str] | None = None) -> subprocess.C
 
 @pytest.mark.slow
 def test_run_that_fails_after_starting_ends_failed(tmp_path: Path) -> None:
-    from conftest import make_image_folder
+    from image_folders import make_image_folder
 
     data = make_image_folder(tmp_path / "corn", per_class=3)
     for image in (data / "Healthy").iterdir():

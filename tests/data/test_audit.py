@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_image_folder
+from image_folders import make_image_folder
 from PIL import Image
 
 from edgekit.data.audit import audit_dataset

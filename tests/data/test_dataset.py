@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_image_folder
+from image_folders import make_image_folder
 
 from edgekit.data.dataset import prepare_dataset
 from edgekit.errors import DatasetError

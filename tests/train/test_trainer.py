@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_image_folder
+from image_folders import make_image_folder
 
 from edgekit.config import TrainConfig
 from edgekit.data.dataset import SplitArrays, prepare_dataset
