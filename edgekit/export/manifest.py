@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -150,22 +150,29 @@ def read_manifest(path: Path) -> Manifest:
     return _manifest_from_dict(raw)
 
 
+def _known(record: type, raw: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `raw` that `record` has: a newer edgekit may have added fields within the
+    same schema version, and an older reader must still open the file."""
+    names = {f.name for f in fields(record)}
+    return {key: value for key, value in raw.items() if key in names}
+
+
 def _manifest_from_dict(raw: dict[str, Any]) -> Manifest:
     calibration = raw.get("calibration")
-    parity = dict(raw["parity"])
+    parity = _known(Parity, raw["parity"])
     parity["shortfalls"] = tuple(parity.get("shortfalls", ()))
     return Manifest(
-        artifact=ArtifactInfo(**raw["artifact"]),
+        artifact=ArtifactInfo(**_known(ArtifactInfo, raw["artifact"])),
         model_name=raw["model_name"],
         class_names=tuple(raw["class_names"]),
         input=_tensor_from_dict(raw["input"]),
         output=_tensor_from_dict(raw["output"]),
         preprocessing=raw["preprocessing"],
-        converter=ToolInfo(**raw["converter"]),
-        runtime=ToolInfo(**raw["runtime"]),
+        converter=ToolInfo(**_known(ToolInfo, raw["converter"])),
+        runtime=ToolInfo(**_known(ToolInfo, raw["runtime"])),
         source=raw["source"],
         parity=Parity(**parity),
-        calibration=Calibration(**calibration) if calibration else None,
+        calibration=Calibration(**_known(Calibration, calibration)) if calibration else None,
         float_ops=tuple(raw.get("float_ops", ())),
         notes=tuple(raw.get("notes", ())),
         created_at=raw.get("created_at", ""),
@@ -181,5 +188,5 @@ def _tensor_from_dict(raw: dict[str, Any]) -> TensorSpec:
         shape=tuple(raw["shape"]),
         dtype=raw["dtype"],
         layout=raw.get("layout"),
-        quantization=Quantization(**quantization) if quantization else None,
+        quantization=Quantization(**_known(Quantization, quantization)) if quantization else None,
     )

@@ -55,3 +55,13 @@ def test_manifest_of_another_schema_version_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ManifestError, match="schema_version 2"):
         read_manifest(path)
+
+
+def test_fields_added_by_a_newer_edgekit_are_ignored(tmp_path: Path) -> None:
+    path = write_manifest(_manifest(), tmp_path / "m.manifest.json")
+    raw = json.loads(path.read_text())
+    raw["parity"]["new_measure"] = 0.5
+    raw["input"]["quantization"]["axis"] = 3
+    path.write_text(json.dumps(raw | {"new_section": {"a": 1}}))
+
+    assert read_manifest(path) == _manifest()
