@@ -52,3 +52,13 @@ def _load_failure(name: str, path: str, exc: Exception) -> str:
         f"could not load weights file '{path}' into {name} ({reason}); it must be a Keras "
         "weights file of the headless backbone (include_top=False), or use --weights none"
     )
+
+
+def apply_weights(backbone: keras.Model, weights: str | None, name: str) -> keras.Model:
+    """Random initialization (None) or a local weights file, for backbones without downloads."""
+    if weights == "imagenet":
+        # BackboneSpec.build refuses this first; a direct builder call must not train randomly.
+        raise WeightsError(f"{name} has no ImageNet weights; use --weights none or --weights PATH")
+    if weights is not None:
+        load_weights_file(backbone, weights, name)
+    return backbone
