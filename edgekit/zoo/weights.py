@@ -19,14 +19,16 @@ def load_weights_file(backbone: keras.Model, path: str, name: str) -> None:
 
     Keras skips groups of a `.weights.h5` file that match no layer with only a warning, so a
     file of another model can leave most of the backbone at its random initialization. Every
-    kernel (weights of rank >= 2, randomly initialized) must therefore change on loading.
+    kernel (conv, depthwise and dense kernels: randomly initialized) must therefore change on
+    loading. Biases are left out even when of rank 2 (attention's per-head biases): they start
+    at zero, so a file of a freshly built model would leave them equal.
     """
     if not Path(path).is_file():
         raise WeightsError(
             f"weights file '{path}' does not exist; pass --weights imagenet, none, or the path "
             "of a Keras weights file for this backbone"
         )
-    kernels = [w for w in backbone.weights if len(w.shape) >= 2]
+    kernels = [w for w in backbone.weights if w.path.endswith("kernel")]
     before = [np.array(w) for w in kernels]
     try:
         with warnings.catch_warnings():
