@@ -12,7 +12,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from edgekit import __version__
-from edgekit.cli import data, train
+from edgekit.cli import data, models, train
 from edgekit.errors import EdgekitError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.command(name="train")(train.train)
+app.command(name="models")(models.models)
 
 _debug = False
 stderr = Console(stderr=True)

@@ -66,13 +66,14 @@ _STAGES = (
     _Stage(3, 1, 320, 6, 1),
 )
 
-# name: (width, depth, resolution, published parameters with the ImageNet-1k head)
+# name: (width, depth, resolution, published parameters with the ImageNet-1k head, edgekit's
+# backbone parameters: counted, checked by tests/zoo)
 _VARIANTS = {
-    "efficientnet-lite0": (1.0, 1.0, 224, 4_700_000),
-    "efficientnet-lite1": (1.0, 1.1, 240, 5_400_000),
-    "efficientnet-lite2": (1.1, 1.2, 260, 6_100_000),
-    "efficientnet-lite3": (1.2, 1.4, 280, 8_200_000),
-    "efficientnet-lite4": (1.4, 1.8, 300, 13_000_000),
+    "efficientnet-lite0": (1.0, 1.0, 224, 4_700_000, 3_413_024),
+    "efficientnet-lite1": (1.0, 1.1, 240, 5_400_000, 4_189_344),
+    "efficientnet-lite2": (1.1, 1.2, 260, 6_100_000, 4_869_168),
+    "efficientnet-lite3": (1.2, 1.4, 280, 8_200_000, 6_992_768),
+    "efficientnet-lite4": (1.4, 1.8, 300, 13_000_000, 11_837_936),
 }
 
 
@@ -116,7 +117,7 @@ def _stage_repeats(stage: _Stage, index: int, depth: float) -> int:
 
 
 def _register(name: str) -> None:
-    width, depth, resolution, published = _VARIANTS[name]
+    width, depth, resolution, published, counted = _VARIANTS[name]
 
     def build(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
         backbone = efficientnet_lite(input_shape, width, depth, name=name.replace("-", "_"))
@@ -130,6 +131,8 @@ def _register(name: str) -> None:
         published_params=published,
         published_source=_PUBLISHED,
         default_size=resolution,
+        backbone_params=counted,
+        num_features=HEAD_FILTERS,
     )(build)
 
 

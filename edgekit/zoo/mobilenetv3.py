@@ -24,6 +24,8 @@ _PUBLISHED = "Howard et al. 2019, Table 3"
     source=_SOURCE,
     published_params=5_400_000,
     published_source=_PUBLISHED,
+    backbone_params=2_996_352,
+    num_features=960,
 )
 def mobilenetv3large(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
     import keras
@@ -37,6 +39,8 @@ def mobilenetv3large(input_shape: tuple[int, int, int], weights: str | None) -> 
     source=_SOURCE,
     published_params=2_500_000,
     published_source=_PUBLISHED,
+    backbone_params=939_120,
+    num_features=576,
 )
 def mobilenetv3small(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
     import keras

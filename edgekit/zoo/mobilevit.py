@@ -65,10 +65,11 @@ CONFIGS = {
     "mobilevit-xs": MobileViTConfig((32, 48, 64, 80, 96), (96, 120, 144), 384, 4, 0.1),
     "mobilevit-s": MobileViTConfig((32, 64, 96, 128, 160), (144, 192, 240), 640, 4, 0.1),
 }
-_PUBLISHED_PARAMS = {
-    "mobilevit-xxs": 1_300_000,
-    "mobilevit-xs": 2_300_000,
-    "mobilevit-s": 5_600_000,
+# name: (published parameters with the ImageNet-1k head, edgekit's backbone parameters)
+_COUNTS = {
+    "mobilevit-xxs": (1_300_000, 955_136),
+    "mobilevit-xs": (2_300_000, 1_941_296),
+    "mobilevit-s": (5_600_000, 4_949_888),
 }
 DEFAULT_SIZE = 256  # the paper's training and evaluation resolution
 
@@ -195,10 +196,12 @@ def _register(name: str) -> None:
         name,
         has_imagenet_weights=False,
         source=_SOURCE,
-        published_params=_PUBLISHED_PARAMS[name],
+        published_params=_COUNTS[name][0],
         published_source=_PUBLISHED,
         default_size=DEFAULT_SIZE,
         input_multiple=INPUT_MULTIPLE,
+        backbone_params=_COUNTS[name][1],
+        num_features=config.last_filters,
     )(build)
 
 

@@ -61,6 +61,8 @@ CONFIG = replace(CONFIGS["mobilevit-xxs"], depthwise_kernel=7, cbam=True)
     published_source=_PUBLISHED,
     default_size=DEFAULT_SIZE,
     input_multiple=INPUT_MULTIPLE,
+    backbone_params=981_796,
+    num_features=CONFIG.last_filters,
 )
 def pmvt(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
     return apply_weights(mobilevit(input_shape, CONFIG, name="pmvt"), weights, "pmvt")

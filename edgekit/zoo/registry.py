@@ -26,7 +26,9 @@ class BackboneSpec:
 
     `published_params` is the parameter count of the published ImageNet-1k classifier and
     `published_source` where that figure comes from; `default_size` is the published input
-    resolution; height and width must be multiples of `input_multiple`.
+    resolution; height and width must be multiples of `input_multiple`. `backbone_params`
+    (BatchNorm statistics included) and `num_features` are what the built backbone counts,
+    recorded so that `edgekit models` need not build twelve graphs; tests/zoo checks them.
     """
 
     name: str
@@ -37,6 +39,8 @@ class BackboneSpec:
     published_source: str = ""
     default_size: int = 224
     input_multiple: int = 1
+    backbone_params: int | None = None
+    num_features: int | None = None
 
     def check_input_shape(self, input_shape: tuple[int, int, int]) -> None:
         """Raise ModelError when this architecture cannot take `input_shape`."""
@@ -49,15 +53,15 @@ class BackboneSpec:
         step = self.input_multiple
         if height % step or width % step:
             raise ModelError(
-                f"{self.name} needs height and width divisible by {step} ({self.size_rule}); "
-                f"got {height}x{width}; pass e.g. --image-size {_nearest_multiple(height, step)}"
+                f"{self.name} needs height and width divisible by {step}; got {height}x{width}; "
+                f"pass e.g. --image-size {_nearest_multiple(height, step)}"
             )
 
     @property
     def size_rule(self) -> str:
         if self.input_multiple == 1:
-            return f"any size from {MIN_INPUT_SIZE}"
-        return f"multiples of {self.input_multiple}"
+            return f">= {MIN_INPUT_SIZE}"
+        return f"x {self.input_multiple}"
 
     def check_weights(self, weights: str | None) -> None:
         """Raise WeightsError for --weights imagenet on a backbone that has none."""
@@ -87,6 +91,8 @@ def register_backbone(
     published_source: str = "",
     default_size: int = 224,
     input_multiple: int = 1,
+    backbone_params: int | None = None,
+    num_features: int | None = None,
 ) -> Callable[[BackboneBuilder], BackboneBuilder]:
     """Decorator adding a backbone builder to the registry under `name`."""
 
@@ -102,6 +108,8 @@ def register_backbone(
             published_source,
             default_size,
             input_multiple,
+            backbone_params,
+            num_features,
         )
         return builder
 

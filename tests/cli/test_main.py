@@ -11,7 +11,9 @@ import pytest
 HEAVY = ("tensorflow", "keras", "mlflow", "matplotlib")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["data", "check", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["train", "--help"], ["data", "check", "--help"], ["models", "--help"]]
+)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     code = (
         "import sys\n"

@@ -41,7 +41,9 @@ def test_backbone_builds_at_its_smallest_size_into_a_feature_vector(name: str) -
     backbone = _smallest(name)
 
     assert backbone.input_shape[1:] == (*[max(MIN_INPUT_SIZE, spec.input_multiple)] * 2, 3)
-    assert len(backbone.output_shape) == 2 and backbone.output_shape[-1] >= 320
+    assert backbone.output_shape == (None, spec.num_features)
+    # What `edgekit models` shows without building anything.
+    assert backbone.count_params() == spec.backbone_params
 
 
 @pytest.mark.parametrize("name", ["efficientnet-lite0", "mobilevit-xxs", "pmvt"])
