@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from edgekit.zoo.layers import conv_bn, inverted_residual, make_divisible
-from edgekit.zoo.registry import register_backbone
-from edgekit.zoo.weights import apply_weights
+from edgekit.zoo.registry import register_from_scratch
 
 if TYPE_CHECKING:
     import keras
@@ -116,25 +116,14 @@ def _stage_repeats(stage: _Stage, index: int, depth: float) -> int:
     return math.ceil(depth * stage.repeats)
 
 
-def _register(name: str) -> None:
-    width, depth, resolution, published, counted = _VARIANTS[name]
-
-    def build(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
-        backbone = efficientnet_lite(input_shape, width, depth, name=name.replace("-", "_"))
-        return apply_weights(backbone, weights, name)
-
-    build.__name__ = name.replace("-", "_")
-    register_backbone(
-        name,
-        has_imagenet_weights=False,
+for _name, (_width, _depth, _size, _published, _counted) in _VARIANTS.items():
+    register_from_scratch(
+        _name,
+        partial(efficientnet_lite, width=_width, depth=_depth, name=_name.replace("-", "_")),
         source=_SOURCE,
-        published_params=published,
+        published_params=_published,
         published_source=_PUBLISHED,
-        default_size=resolution,
-        backbone_params=counted,
+        default_size=_size,
+        backbone_params=_counted,
         num_features=HEAD_FILTERS,
-    )(build)
-
-
-for _name in _VARIANTS:
-    _register(_name)
+    )

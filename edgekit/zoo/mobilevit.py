@@ -26,12 +26,13 @@ graph is the trained one with no hidden resampling.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from edgekit.zoo.layers import cbam, conv_bn, inverted_residual, make_divisible
-from edgekit.zoo.registry import register_backbone
-from edgekit.zoo.weights import apply_weights
+from edgekit.zoo.registry import register_from_scratch
 
 if TYPE_CHECKING:
     import keras
@@ -79,6 +80,10 @@ def mobilevit(
 ) -> keras.Model:
     """The headless MobileViT of `config`, ending in global average pooling."""
     import keras
+
+    # NOTE: at 64x64 the last stage holds a single patch, so its attention softmax runs over
+    # one token and Keras warns (when the graph is traced) that it is constant; it is, rightly.
+    warnings.filterwarnings("ignore", "You are using a softmax over axis", UserWarning)
 
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Rescaling(1 / 255, name="normalize")(inputs)
@@ -184,26 +189,15 @@ def fold(x, height: int, width: int, *, name: str):
     return keras.layers.Reshape((height, width, channels), name=name)(x)
 
 
-def _register(name: str) -> None:
-    config = CONFIGS[name]
-
-    def build(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
-        backbone = mobilevit(input_shape, config, name=name.replace("-", "_"))
-        return apply_weights(backbone, weights, name)
-
-    build.__name__ = name.replace("-", "_")
-    register_backbone(
-        name,
-        has_imagenet_weights=False,
+for _name, (_published, _counted) in _COUNTS.items():
+    register_from_scratch(
+        _name,
+        partial(mobilevit, config=CONFIGS[_name], name=_name.replace("-", "_")),
         source=_SOURCE,
-        published_params=_COUNTS[name][0],
+        published_params=_published,
         published_source=_PUBLISHED,
         default_size=DEFAULT_SIZE,
         input_multiple=INPUT_MULTIPLE,
-        backbone_params=_COUNTS[name][1],
-        num_features=config.last_filters,
-    )(build)
-
-
-for _name in CONFIGS:
-    _register(_name)
+        backbone_params=_counted,
+        num_features=CONFIGS[_name].last_filters,
+    )

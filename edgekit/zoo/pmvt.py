@@ -32,14 +32,10 @@ against the backbone with a few-class head (`PUBLISHED_NUM_CLASSES`), not the Im
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from functools import partial
 
 from edgekit.zoo.mobilevit import CONFIGS, DEFAULT_SIZE, INPUT_MULTIPLE, mobilevit
-from edgekit.zoo.registry import register_backbone
-from edgekit.zoo.weights import apply_weights
-
-if TYPE_CHECKING:
-    import keras
+from edgekit.zoo.registry import register_from_scratch
 
 _SOURCE = (
     "edgekit, plain Keras (Li et al., 'PMVT', Frontiers in Plant Science 2023; "
@@ -53,9 +49,9 @@ PUBLISHED_NUM_CLASSES = 5
 CONFIG = replace(CONFIGS["mobilevit-xxs"], depthwise_kernel=7, cbam=True)
 
 
-@register_backbone(
+register_from_scratch(
     "pmvt",
-    has_imagenet_weights=False,
+    partial(mobilevit, config=CONFIG, name="pmvt"),
     source=_SOURCE,
     published_params=PUBLISHED_PARAMS,
     published_source=_PUBLISHED,
@@ -64,5 +60,3 @@ CONFIG = replace(CONFIGS["mobilevit-xxs"], depthwise_kernel=7, cbam=True)
     backbone_params=981_796,
     num_features=CONFIG.last_filters,
 )
-def pmvt(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
-    return apply_weights(mobilevit(input_shape, CONFIG, name="pmvt"), weights, "pmvt")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from edgekit.errors import ModelError, WeightsError
 
@@ -114,6 +114,20 @@ def register_backbone(
         return builder
 
     return add
+
+
+def register_from_scratch(
+    name: str, make: Callable[[tuple[int, int, int]], keras.Model], **facts: Any
+) -> None:
+    """Register a backbone edgekit writes itself: no ImageNet download, so the builder starts
+    from random weights or loads `--weights PATH`. `facts` are register_backbone's keywords."""
+    from edgekit.zoo.weights import apply_weights
+
+    def build(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
+        return apply_weights(make(input_shape), weights, name)
+
+    build.__name__ = name.replace("-", "_")
+    register_backbone(name, has_imagenet_weights=False, **facts)(build)
 
 
 def list_backbones() -> list[str]:
