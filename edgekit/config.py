@@ -14,6 +14,7 @@ from edgekit.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "edge_models_comparison"
+DEFAULT_MODEL = "mobilenetv3large"
 
 
 def parse_image_size(value: Any) -> tuple[int, int]:
@@ -64,7 +65,7 @@ class TrainConfig(_Strict):
     """Everything that decides a training run. Field names match the CLI flags."""
 
     data: Path | None = None
-    model: str = "mobilenetv3large"
+    model: str = DEFAULT_MODEL
     epochs: int = Field(30, ge=1)
     batch_size: int = Field(32, ge=1)
     image_size: tuple[int, int] = (224, 224)
@@ -85,6 +86,8 @@ class TrainConfig(_Strict):
     @field_validator("image_size", mode="before")
     @classmethod
     def _image_size(cls, value: Any) -> tuple[int, int]:
+        if value is None:  # no size given and no published one known
+            value = 224
         size = parse_image_size(value)
         if min(size) < 32:
             raise ValueError(f"image size {size[0]}x{size[1]} is below the minimum of 32x32")
@@ -137,8 +140,10 @@ def resolve_config(
     file: Path | None = None, overrides: dict[str, Any] | None = None
 ) -> TrainConfig:
     """Defaults, then the file, then the flags that were given (None means not given)."""
-    values = load_config_file(file) if file else {}
-    return _validated(_merged(values, overrides or {}), file)
+    configs = resolve_configs(file, overrides)
+    if len(configs) != 1:
+        raise ConfigError(f"{file}: lists {len(configs)} models where one is expected")
+    return configs[0]
 
 
 # Every model of one command shares the split and the store, so that the runs compare.
@@ -171,8 +176,22 @@ def resolve_configs(
     configs = []
     for index, entry in enumerate(per_model):
         label = f"models[{index}] ({entry['model']})" if len(per_model) > 1 else None
-        configs.append(_validated(_merged(_merged(values, entry), given), file, label))
+        merged = _merged(_merged(values, entry), given)
+        merged.setdefault("image_size", _published_size(merged.get("model", DEFAULT_MODEL)))
+        configs.append(_validated(merged, file, label))
     return configs
+
+
+def _published_size(model: str) -> int | None:
+    """The model's published input size: the image size when none is given (None: unknown
+    model, whose error comes later with the list of valid names)."""
+    from edgekit.errors import ModelError
+    from edgekit.zoo import get_backbone
+
+    try:
+        return get_backbone(str(model)).default_size
+    except ModelError:
+        return None
 
 
 def split_model_list(value: str) -> list[str]:

@@ -134,3 +134,10 @@ def test_a_bad_models_list_is_one_line_naming_the_entry(tmp_path: Path, text, me
 def test_an_empty_model_list_flag_is_refused() -> None:
     with pytest.raises(ConfigError, match="names no model"):
         resolve_configs(None, {"model": " , "})
+
+
+def test_without_a_size_each_model_takes_its_published_one() -> None:
+    configs = resolve_configs(None, {"model": "efficientnet-lite2,pmvt,mobilenetv3small"})
+
+    assert [c.image_size for c in configs] == [(260, 260), (256, 256), (224, 224)]
+    assert resolve_configs(None, {"model": "pmvt", "image_size": "128"})[0].image_size == (128, 128)

@@ -69,7 +69,10 @@ def train(
     epochs: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.epochs}."),
     batch_size: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.batch_size}."),
     image_size: str | None = typer.Option(
-        None, help="Input size: one int (square) or HxW, e.g. 160x128. Default: 224."
+        None,
+        help="Input size: one int (square) or HxW, e.g. 160x128. Default: each model's "
+        "published size (224 for MobileNetV3, 224-300 for EfficientNet-Lite, 256 for MobileViT "
+        "and PMVT; `edgekit models`).",
     ),
     learning_rate: float | None = typer.Option(
         None, help=f"Peak learning rate of the cosine schedule. Default: {_DEFAULTS.learning_rate}."
