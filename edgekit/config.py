@@ -14,6 +14,7 @@ from edgekit.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "edge_models_comparison"
+DEFAULT_MODEL = "mobilenetv3large"
 
 
 def parse_image_size(value: Any) -> tuple[int, int]:
@@ -64,7 +65,7 @@ class TrainConfig(_Strict):
     """Everything that decides a training run. Field names match the CLI flags."""
 
     data: Path | None = None
-    model: str = "mobilenetv3large"
+    model: str = DEFAULT_MODEL
     epochs: int = Field(30, ge=1)
     batch_size: int = Field(32, ge=1)
     image_size: tuple[int, int] = (224, 224)
@@ -85,6 +86,8 @@ class TrainConfig(_Strict):
     @field_validator("image_size", mode="before")
     @classmethod
     def _image_size(cls, value: Any) -> tuple[int, int]:
+        if value is None:  # no size given and no published one known
+            value = 224
         size = parse_image_size(value)
         if min(size) < 32:
             raise ValueError(f"image size {size[0]}x{size[1]} is below the minimum of 32x32")
@@ -137,15 +140,108 @@ def resolve_config(
     file: Path | None = None, overrides: dict[str, Any] | None = None
 ) -> TrainConfig:
     """Defaults, then the file, then the flags that were given (None means not given)."""
+    configs = resolve_configs(file, overrides)
+    if len(configs) != 1:
+        raise ConfigError(f"{file}: lists {len(configs)} models where one is expected")
+    return configs[0]
+
+
+# Every model of one command shares the split and the store, so that the runs compare.
+SHARED_OPTIONS = ("data", "seed", "split", "num_workers", "tracking_uri", "experiment")
+_NOT_PER_MODEL = (*SHARED_OPTIONS, "requirements", "models")
+
+
+def resolve_configs(
+    file: Path | None = None, overrides: dict[str, Any] | None = None
+) -> list[TrainConfig]:
+    """One config per model to train, in order, all on the same data, seed and split.
+
+    The models come from the `model` flag (a comma-separated list), else the file's `models`
+    list (names, or mappings of `name` plus that model's own settings), else its `model`.
+    Precedence: defaults, the file, the model's own settings in the file, the flags.
+    """
     values = load_config_file(file) if file else {}
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    entries = values.pop("models", None)
+    given = dict(overrides or {})
+    flag_models = given.pop("model", None)
+    if entries is not None and "model" in values:
+        raise ConfigError(f"{file}: give either 'model' or 'models', not both")
+
+    if flag_models is not None:
+        per_model = [{"model": name} for name in split_model_list(flag_models)]
+    elif entries is not None:
+        per_model = _model_entries(entries, file)
+    else:
+        per_model = [{}]
+    configs = []
+    for index, entry in enumerate(per_model):
+        label = f"models[{index}] ({entry['model']})" if len(per_model) > 1 else None
+        merged = _merged(_merged(values, entry), given)
+        merged.setdefault("image_size", _published_size(merged.get("model", DEFAULT_MODEL)))
+        configs.append(_validated(merged, file, label))
+    return configs
+
+
+def _published_size(model: str) -> int | None:
+    """The model's published input size: the image size when none is given (None: unknown
+    model, whose error comes later with the list of valid names)."""
+    from edgekit.errors import ModelError
+    from edgekit.zoo import get_backbone
+
+    try:
+        return get_backbone(str(model)).default_size
+    except ModelError:
+        return None
+
+
+def split_model_list(value: str) -> list[str]:
+    """'a, b,c' -> ['a', 'b', 'c']; an empty list is a ConfigError."""
+    names = [name.strip() for name in str(value).split(",") if name.strip()]
+    if not names:
+        raise ConfigError(f"--model '{value}' names no model; e.g. --model pmvt,mobilevit-xs")
+    return names
+
+
+def _model_entries(entries: Any, file: Path | None) -> list[dict[str, Any]]:
+    """The file's `models` list as one mapping of settings per model."""
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{file}: 'models' must be a non-empty list of names or mappings")
+    result = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ConfigError(
+                f"{file}: models[{index}] must be a model name or a mapping with a 'name' key "
+                f"(got {entry!r})"
+            )
+        settings = _underscored(entry)
+        shared = [key for key in settings if key in _NOT_PER_MODEL]
+        if shared:
+            raise ConfigError(
+                f"{file}: models[{index}] sets {', '.join(shared)}, which every model must "
+                "share (same data, split and store, so the runs compare); set it at the top "
+                "level of the file"
+            )
+        result.append({"model": settings.pop("name"), **settings})
+    return result
+
+
+def _merged(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the given (not None) overrides on top; sections merge key by key."""
+    given = {k: v for k, v in overrides.items() if v is not None}
     for section in ("split", "requirements"):
         if isinstance(given.get(section), dict) and isinstance(values.get(section), dict):
             given[section] = {**values[section], **given[section]}
+    return {**values, **given}
+
+
+def _validated(values: dict[str, Any], file: Path | None, label: str | None = None) -> TrainConfig:
     try:
-        return TrainConfig(**{**values, **given})
+        return TrainConfig(**values)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, file)) from None
+        message = _describe(exc, file)
+        raise ConfigError(f"{label}: {message}" if label else message) from None
 
 
 def _underscored(mapping: dict) -> dict:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edgekit.config import TrainConfig, parse_image_size, resolve_config
+from edgekit.config import TrainConfig, parse_image_size, resolve_config, resolve_configs
 from edgekit.errors import ConfigError
 
 
@@ -80,3 +80,64 @@ def test_missing_or_malformed_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="mapping"):
         resolve_config(bad)
+
+
+def test_a_comma_list_of_models_gives_one_config_each_with_the_same_split() -> None:
+    configs = resolve_configs(None, {"model": "pmvt, mobilevit-xs,", "epochs": 2, "seed": 7})
+
+    assert [c.model for c in configs] == ["pmvt", "mobilevit-xs"]
+    assert {(c.epochs, c.seed, c.split) for c in configs} == {(2, 7, configs[0].split)}
+
+
+def test_the_models_list_takes_per_model_settings_under_the_flags(tmp_path: Path) -> None:
+    file = tmp_path / "compare.yaml"
+    file.write_text(
+        "epochs: 5\nimage-size: 128\nmodels:\n  - mobilenetv3large\n"
+        "  - name: pmvt\n    batch-size: 16\n    learning-rate: 0.002\n"
+    )
+
+    large, pmvt = resolve_configs(file, {"epochs": 3})
+
+    assert (large.model, large.batch_size, large.epochs) == ("mobilenetv3large", 32, 3)
+    assert (pmvt.model, pmvt.batch_size, pmvt.learning_rate) == ("pmvt", 16, 0.002)
+    assert pmvt.image_size == (128, 128) and pmvt.epochs == 3
+
+
+def test_the_model_flag_replaces_the_files_models(tmp_path: Path) -> None:
+    file = tmp_path / "compare.yaml"
+    file.write_text("models: [pmvt, mobilevit-xs]\n")
+
+    assert [c.model for c in resolve_configs(file, {"model": "mobilevit-s"})] == ["mobilevit-s"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("models:\n  - name: pmvt\n    seed: 3\n", r"models\[0\] sets seed, which every model"),
+        ("models:\n  - name: pmvt\n    data: x\n", r"sets data"),
+        ("model: pmvt\nmodels: [pmvt]\n", "either 'model' or 'models'"),
+        ("models: []\n", "non-empty list"),
+        ("models:\n  - batch-size: 3\n", r"models\[0\] must be a model name or a mapping"),
+        ("models:\n  - pmvt\n  - name: mobilevit-xs\n    epochs: 0\n", r"models\[1\] \(mobilevit"),
+    ],
+)
+def test_a_bad_models_list_is_one_line_naming_the_entry(tmp_path: Path, text, message) -> None:
+    file = tmp_path / "compare.yaml"
+    file.write_text(text)
+
+    with pytest.raises(ConfigError, match=message) as caught:
+        resolve_configs(file)
+
+    assert "\n" not in str(caught.value)
+
+
+def test_an_empty_model_list_flag_is_refused() -> None:
+    with pytest.raises(ConfigError, match="names no model"):
+        resolve_configs(None, {"model": " , "})
+
+
+def test_without_a_size_each_model_takes_its_published_one() -> None:
+    configs = resolve_configs(None, {"model": "efficientnet-lite2,pmvt,mobilenetv3small"})
+
+    assert [c.image_size for c in configs] == [(260, 260), (256, 256), (224, 224)]
+    assert resolve_configs(None, {"model": "pmvt", "image_size": "128"})[0].image_size == (128, 128)

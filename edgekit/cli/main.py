@@ -12,7 +12,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from edgekit import __version__
-from edgekit.cli import bench, data, devices, export, report, train, ui
+from edgekit.cli import bench, data, devices, export, models, report, train, ui
 from edgekit.errors import EdgekitError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.command(name="train")(train.train)
+app.command(name="models")(models.models)
 app.command(name="export")(export.export)
 app.command(name="bench")(bench.bench)
 app.add_typer(devices.app, name="devices")

@@ -1,11 +1,12 @@
-"""`edgekit train`: train one model on an image folder and record it as one MLflow run."""
+"""`edgekit train`: train one or several models on an image folder, one MLflow run each."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -16,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from edgekit.config import TrainConfig, resolve_config
-from edgekit.zoo import list_backbones
+from edgekit.config import TrainConfig, resolve_configs
+from edgekit.errors import EdgekitError
+from edgekit.zoo import get_backbone, list_backbones
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -44,6 +46,15 @@ class TrainOutcome:
     shortfalls: tuple[str, ...]
     recall: dict[str, float]
     tracking_uri: str
+    mean_epoch_time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainFailure:
+    """A model of a multi-model command that did not train, and why."""
+
+    model_name: str
+    message: str
 
 
 def train(
@@ -51,12 +62,17 @@ def train(
         None, help="Image folder, one sub-folder per class. Default: the built-in corn sample."
     ),
     model: str | None = typer.Option(
-        None, help=f"Backbone: {', '.join(list_backbones())}. Default: {_DEFAULTS.model}."
+        None,
+        help=f"Backbone, or a comma-separated list trained one after another on the same split: "
+        f"{', '.join(list_backbones())}. Default: {_DEFAULTS.model}. See `edgekit models`.",
     ),
     epochs: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.epochs}."),
     batch_size: int | None = typer.Option(None, min=1, help=f"Default: {_DEFAULTS.batch_size}."),
     image_size: str | None = typer.Option(
-        None, help="Input size: one int (square) or HxW, e.g. 160x128. Default: 224."
+        None,
+        help="Input size: one int (square) or HxW, e.g. 160x128. Default: each model's "
+        "published size (224 for MobileNetV3, 224-300 for EfficientNet-Lite, 256 for MobileViT "
+        "and PMVT; `edgekit models`).",
     ),
     learning_rate: float | None = typer.Option(
         None, help=f"Peak learning rate of the cosine schedule. Default: {_DEFAULTS.learning_rate}."
@@ -71,8 +87,8 @@ def train(
     ),
     weights: str | None = typer.Option(
         None,
-        help="Backbone weights: imagenet (Keras download), none (from scratch) or a file "
-        "path. Default: imagenet.",
+        help="Backbone weights: imagenet (Keras download; MobileNetV3 only), none (from "
+        "scratch) or a file path. Default: imagenet.",
     ),
     seed: int | None = typer.Option(
         None, help=f"Seed of the split and training. Default: {_DEFAULTS.seed}."
@@ -104,10 +120,19 @@ def train(
         None, help="Run name. Default: the model name and a timestamp."
     ),
     config: Path | None = typer.Option(
-        None, "--config", exists=False, help="YAML file of these options; flags override it."
+        None,
+        "--config",
+        exists=False,
+        help="YAML file of these options, and optionally `models:`, a list of models with "
+        "their own settings; flags override it.",
     ),
 ) -> None:
     """Train a classifier and log everything about it to MLflow.
+
+    With several models (`--model a,b,c` or a `models:` list in the config file) they train one
+    after another on the same split, one run each; a model that fails is reported and the
+    others go on, the comparison table closes the command, and the exit code is 1 if any
+    model failed.
 
     Decodes the dataset once (JPEG, PNG, CMYK, MPO and RGBA files alike, whatever their
     extension), splits it 70/15/15 stratified and seeded, trains with augmentation, keeps the
@@ -137,19 +162,94 @@ def train(
         "run_name": run_name,
         "requirements": {k: v for k, v in requirements.items() if v is not None} or None,
     }
-    resolved = resolve_config(config, flags)
+    configs = resolve_configs(config, flags)
+    # A typo in any model name or in --data stops the command before the first training.
+    for resolved in configs:
+        get_backbone(resolved.model)
+    _checked_dataset(configs[0])
 
     with _sigterm_as_interrupt():
         try:
-            outcome = train_one(resolved)
+            if len(configs) == 1:
+                outcomes, failures = [train_one(configs[0])], []
+            else:
+                outcomes, failures = train_many(configs)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
-    print_summary([outcome])
+    print_summary(outcomes, failures)
+    if failures:
+        raise typer.Exit(1)
 
 
-def train_one(config: TrainConfig) -> TrainOutcome:
-    """Build, train, score and record one model; the MLflow run ends however this ends."""
+def train_many(configs: list[TrainConfig]) -> tuple[list[TrainOutcome], list[TrainFailure]]:
+    """Train each config in turn; a failure is reported and recorded, and the next one starts."""
+    import keras
+
+    outcomes: list[TrainOutcome] = []
+    failures: list[TrainFailure] = []
+    datasets: dict = {}
+    for index, config in enumerate(configs, start=1):
+        console.rule(f"[bold]model {index}/{len(configs)}: {escape(config.model)}")
+        try:
+            outcomes.append(train_one(config, datasets=datasets, record_build_failure=True))
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, EdgekitError) else f"{type(exc).__name__}: {exc}"
+            logger.debug("%s failed:\n%s", config.model, traceback.format_exc())
+            console.print(
+                f"[bold red]error:[/] {escape(config.model)} failed: {escape(message)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            failures.append(TrainFailure(config.model, message))
+        finally:
+            keras.backend.clear_session()  # the next model starts from a clean graph
+    return outcomes, failures
+
+
+def train_one(
+    config: TrainConfig, *, datasets: dict | None = None, record_build_failure: bool = False
+) -> TrainOutcome:
+    """Build, train, score and record one model; the MLflow run ends however this ends.
+
+    `datasets` caches the decoded dataset across the models of one command (same data, seed
+    and size: decoded once). With `record_build_failure` a model that cannot be built still
+    gets its run, ended FAILED, so that every model of a comparison has one.
+    """
+    root, listing = _checked_dataset(config)
+
+    # TensorFlow loads here, after the cheap checks, so a typo in --data fails at once.
+    from edgekit.tracking.training import default_run_name, training_run
+    from edgekit.train.model import build_classifier
+
+    # Built before the run starts, so a weights download that fails leaves no run behind.
+    run_name = config.run_name or default_run_name(config.model)
+    try:
+        classifier = build_classifier(
+            config.model,
+            len(listing.class_names),
+            config.image_size,
+            weights=config.backbone_weights,
+            dropout=config.dropout,
+            fine_tune=config.fine_tune,
+            seed=config.seed,
+        )
+    except EdgekitError:
+        if not record_build_failure:
+            raise
+        with training_run(config.tracking_uri, config.experiment, run_name, _host_tags()) as run:
+            run.log_params({"model_name": config.model, "weights": config.weights})
+            run.log_text("config/resolved_config.yaml", _config_yaml(config))
+            raise  # inside the run, which therefore ends FAILED with the error in its log
+
+    with training_run(config.tracking_uri, config.experiment, run_name, tags=_host_tags()) as run:
+        return _train_and_record(
+            config, root, classifier, run, {} if datasets is None else datasets
+        )
+
+
+def _checked_dataset(config: TrainConfig):
+    """The dataset root and its listing, after the checks that need no TensorFlow."""
     from edgekit.data.dataset import check_classes, check_memory
     from edgekit.data.images import list_dataset
 
@@ -157,43 +257,45 @@ def train_one(config: TrainConfig) -> TrainOutcome:
     listing = list_dataset(root)
     check_classes(listing)
     check_memory(len(listing.files), config.image_size)
-
-    # TensorFlow loads here, after the cheap checks, so a typo in --data fails at once.
-    from edgekit.tracking.training import default_run_name, training_run
-    from edgekit.train.model import build_classifier
-
-    # Built before the run starts, so a weights download that fails leaves no run behind.
-    classifier = build_classifier(
-        config.model,
-        len(listing.class_names),
-        config.image_size,
-        weights=config.backbone_weights,
-        dropout=config.dropout,
-        fine_tune=config.fine_tune,
-        seed=config.seed,
-    )
-
-    run_name = config.run_name or default_run_name(classifier.backbone_name)
-    with training_run(config.tracking_uri, config.experiment, run_name, tags=_host_tags()) as run:
-        return _train_and_record(config, root, classifier, run)
+    return root, listing
 
 
-def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> TrainOutcome:
-    from edgekit.cli.progress import ObserverGroup, TrainingProgress, step_progress
+def _config_yaml(config: TrainConfig) -> str:
+    import yaml
+
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def _prepare(config: TrainConfig, root: Path, datasets: dict):
+    """The decoded, split dataset; reused when the previous model had the same data and size."""
+    from edgekit.cli.progress import step_progress
     from edgekit.data.dataset import prepare_dataset
+
+    key = (str(root.resolve()), config.image_size, config.split.fractions(), config.seed)
+    if key not in datasets:
+        datasets.clear()  # keep one decoded dataset in memory, not one per size
+        with step_progress(console) as progress:
+            datasets[key] = prepare_dataset(
+                root,
+                config.image_size,
+                fractions=config.split.fractions(),
+                seed=config.seed,
+                num_workers=config.num_workers,
+                progress=progress,
+            )
+    return datasets[key]
+
+
+def _train_and_record(
+    config: TrainConfig, root: Path, classifier, run, datasets: dict
+) -> TrainOutcome:
+    from edgekit.cli.progress import ObserverGroup, TrainingProgress
+    from edgekit.tracking.training import epoch_time_metrics
     from edgekit.train.metrics import Requirements
     from edgekit.train.trainer import train_classifier
 
     run.log_config(config, root, classifier)
-    with step_progress(console) as progress:
-        data = prepare_dataset(
-            root,
-            config.image_size,
-            fractions=config.split.fractions(),
-            seed=config.seed,
-            num_workers=config.num_workers,
-            progress=progress,
-        )
+    data = _prepare(config, root, datasets)
     run.log_dataset(data)
 
     with TrainingProgress(console) as bars:
@@ -214,6 +316,7 @@ def _train_and_record(config: TrainConfig, root: Path, classifier, run) -> Train
         tuple(requirements.shortfalls(result.test.accuracy, result.test.min_recall, size_mb)),
         result.test.recall_by_class(),
         run.tracking_uri,
+        epoch_time_metrics(result.epoch_times_s).get("mean_epoch_time_s"),
     )
 
 
@@ -245,22 +348,27 @@ def _dataset_root(config: TrainConfig) -> Path:
     return root
 
 
-def print_summary(outcomes: list[TrainOutcome]) -> None:
-    """The seed's comparison table: model, accuracy, min recall, size, meets requirements."""
+def print_summary(outcomes: Sequence[TrainOutcome], failures: Sequence[TrainFailure] = ()) -> None:
+    """The seed's comparison table: model, accuracy, min recall, size, meets requirements,
+    and the mean epoch time (epochs 2 on; epoch 1 also traces the graph)."""
     out = Console()
     table = Table(title="edgekit train: test split")
     table.add_column("model")
-    for column in ("accuracy", "min recall", "size MB", "meets req."):
+    for column in ("accuracy", "min recall", "size MB", "meets req.", "epoch s"):
         table.add_column(column, justify="right")
     for o in outcomes:
         verdict = "[green]yes[/]" if o.meets_requirements else "[red]no[/]"
+        epoch = "-" if o.mean_epoch_time_s is None else f"{o.mean_epoch_time_s:.1f}"
         table.add_row(
             o.model_name,
             f"{o.test_accuracy:.2%}",
             f"{o.min_recall:.2%}",
             f"{o.backbone_size_mb:.2f}",
             verdict,
+            epoch,
         )
+    for f in failures:
+        table.add_row(f.model_name, "-", "-", "-", "[red]FAILED[/]", "-")
     out.print(table)
     for o in outcomes:
         recalls = ", ".join(f"{escape(name)} {value:.2%}" for name, value in o.recall.items())
@@ -268,6 +376,8 @@ def print_summary(outcomes: list[TrainOutcome]) -> None:
         if o.shortfalls:
             out.print(f"{o.model_name} misses requirements: {'; '.join(o.shortfalls)}")
         out.print(f"MLflow run {escape(o.run_name)}, id {o.run_id}")
+    for f in failures:
+        out.print(f"[red]{escape(f.model_name)} failed:[/] {escape(f.message)}", soft_wrap=True)
     for uri in dict.fromkeys(o.tracking_uri for o in outcomes):
         out.print(f"Store {escape(uri)}; browse it with: {escape(ui_command(uri))}")
 

@@ -142,7 +142,7 @@ class TrainingRun:
             {
                 "backbone_size_mb": classifier.backbone_size_mb,
                 "best_epoch": result.best_epoch,
-                **_epoch_time_metrics(result.epoch_times_s),
+                **epoch_time_metrics(result.epoch_times_s),
             }
         )
         if result.batchnorm_momentum is not None:
@@ -244,7 +244,7 @@ def training_run(
             _end_run(record, status)
 
 
-def _epoch_time_metrics(times: tuple[float, ...]) -> dict[str, float]:
+def epoch_time_metrics(times: tuple[float, ...]) -> dict[str, float]:
     """Epoch 1 also traces and compiles the graph: its time is kept apart from the mean."""
     if not times:
         return {}

@@ -58,7 +58,7 @@ def build_classifier(
     spec = get_backbone(backbone_name)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    backbone = spec.builder((*image_size, 3), weights)
+    backbone = spec.build((*image_size, 3), weights)
     backbone.trainable = fine_tune
 
     features = keras.layers.Dropout(dropout, name="head_dropout")(backbone.output)

@@ -12,16 +12,36 @@ if TYPE_CHECKING:
     import keras
 
 _SOURCE = "keras.applications (Howard et al., 'Searching for MobileNetV3', ICCV 2019)"
+# NOTE: the published counts (paper, Table 3) include the 1x1 conv to 1280 (1024 for Small)
+# that Keras builds only with include_top=True; edgekit's headless backbone ends before it, so
+# its classifier with a 1000-class head is smaller than the published model.
+_PUBLISHED = "Howard et al. 2019, Table 3"
 
 
-@register_backbone("mobilenetv3large", has_imagenet_weights=True, source=_SOURCE)
+@register_backbone(
+    "mobilenetv3large",
+    has_imagenet_weights=True,
+    source=_SOURCE,
+    published_params=5_400_000,
+    published_source=_PUBLISHED,
+    backbone_params=2_996_352,
+    num_features=960,
+)
 def mobilenetv3large(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
     import keras
 
     return _build(keras.applications.MobileNetV3Large, "mobilenetv3large", input_shape, weights)
 
 
-@register_backbone("mobilenetv3small", has_imagenet_weights=True, source=_SOURCE)
+@register_backbone(
+    "mobilenetv3small",
+    has_imagenet_weights=True,
+    source=_SOURCE,
+    published_params=2_500_000,
+    published_source=_PUBLISHED,
+    backbone_params=939_120,
+    num_features=576,
+)
 def mobilenetv3small(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
     import keras
 

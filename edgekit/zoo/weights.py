@@ -19,14 +19,16 @@ def load_weights_file(backbone: keras.Model, path: str, name: str) -> None:
 
     Keras skips groups of a `.weights.h5` file that match no layer with only a warning, so a
     file of another model can leave most of the backbone at its random initialization. Every
-    kernel (weights of rank >= 2, randomly initialized) must therefore change on loading.
+    kernel (conv, depthwise and dense kernels: randomly initialized) must therefore change on
+    loading. Biases are left out even when of rank 2 (attention's per-head biases): they start
+    at zero, so a file of a freshly built model would leave them equal.
     """
     if not Path(path).is_file():
         raise WeightsError(
             f"weights file '{path}' does not exist; pass --weights imagenet, none, or the path "
             "of a Keras weights file for this backbone"
         )
-    kernels = [w for w in backbone.weights if len(w.shape) >= 2]
+    kernels = [w for w in backbone.weights if w.path.endswith("kernel")]
     before = [np.array(w) for w in kernels]
     try:
         with warnings.catch_warnings():
@@ -52,3 +54,13 @@ def _load_failure(name: str, path: str, exc: Exception) -> str:
         f"could not load weights file '{path}' into {name} ({reason}); it must be a Keras "
         "weights file of the headless backbone (include_top=False), or use --weights none"
     )
+
+
+def apply_weights(backbone: keras.Model, weights: str | None, name: str) -> keras.Model:
+    """Random initialization (None) or a local weights file, for backbones without downloads."""
+    if weights == "imagenet":
+        # BackboneSpec.build refuses this first; a direct builder call must not train randomly.
+        raise WeightsError(f"{name} has no ImageNet weights; use --weights none or --weights PATH")
+    if weights is not None:
+        load_weights_file(backbone, weights, name)
+    return backbone

@@ -26,6 +26,7 @@ HEAVY = (
         ["--help"],
         ["train", "--help"],
         ["data", "check", "--help"],
+        ["models", "--help"],
         ["export", "--help"],
         ["report", "--help"],
         ["ui", "--help"],

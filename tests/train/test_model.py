@@ -79,5 +79,5 @@ def test_missing_weights_file_names_the_choices(tmp_path: Path) -> None:
 
 
 def test_unknown_model_lists_the_registered_ones() -> None:
-    with pytest.raises(ModelError, match="expected one of mobilenetv3large, mobilenetv3small"):
+    with pytest.raises(ModelError, match=r"expected one of efficientnet-lite0, .*, pmvt$"):
         build_classifier("resnet9000", 4, (32, 32), weights=None, dropout=0.2, fine_tune=True)
