@@ -40,7 +40,7 @@ def _runs(store: str) -> dict:
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
-    from conftest import make_image_folder
+    from image_folders import make_image_folder
 
     root = tmp_path_factory.mktemp("compare")
     make_image_folder(root / "corn", per_class=4)
