@@ -26,7 +26,7 @@ def bench(
     run_id: str | None = typer.Option(
         None,
         "--run-id",
-        help="Training run to bench: its exports (export/<run-name>/ unless --export-dir) and "
+        help="Training run to bench: its exports (`export/<run-name>/` unless --export-dir) and "
         "its test split; results nest under it in MLflow.",
     ),
     export_dir: Path | None = typer.Option(
@@ -54,7 +54,7 @@ def bench(
     ),
     devices_file: Path = typer.Option(Path("devices.yaml"), help="The devices file."),
     results_dir: Path | None = typer.Option(
-        None, help="Where each measurement's JSON goes. Default: bench/<run-name>-<time>/."
+        None, help="Where each measurement's JSON goes. Default: `bench/<run-name>-<time>/`."
     ),
     tracking_uri: str | None = typer.Option(
         None,
@@ -71,8 +71,11 @@ def bench(
     Exits 1 when a measurement failed (the table names why), 2 on a usage mistake.
     """
     from edgekit.bench.harness import BenchSettings, find_artifacts
+    from edgekit.cli.paths import check_output_dir
     from edgekit.devices.config import load_devices, select_devices
 
+    if results_dir is not None:
+        check_output_dir(results_dir, "--results-dir")
     chosen = select_devices(load_devices(devices_file), device)
     settings = BenchSettings(
         runs=runs,

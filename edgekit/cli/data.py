@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.paths import check_output_file
 from edgekit.cli.progress import step_progress
 from edgekit.data.audit import DatasetAudit, audit_dataset
 from edgekit.data.images import list_dataset
@@ -54,7 +54,7 @@ def check(
     # Soft wrap keeps each file path on one line, so the output can be grepped.
     console = Console(stderr=json_file == "-", highlight=False, soft_wrap=True)
     if json_file not in (None, "-"):
-        _check_writable(Path(json_file))
+        check_output_file(Path(json_file), "--json")  # before the audit, which takes minutes
 
     audit = _audit_with_progress(path)
     _print_summary(console, audit)
@@ -155,13 +155,6 @@ def _print_section(console: Console, title: str, lines: list[str], unit: str = "
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
-
-
-def _check_writable(path: Path) -> None:
-    # Checked before the audit, which can take minutes on a big folder.
-    folder = path.parent
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ConfigError(f"cannot write --json file '{path}'; pass a file in a writable folder")
 
 
 def _write_json(audit: DatasetAudit, json_file: str) -> None:

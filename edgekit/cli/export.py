@@ -82,8 +82,10 @@ def export(
     each file; with a run, metrics and files are also logged to it (metrics
     export.PRECISION_FORMAT.*, files under export/NNN-TIMESTAMP/).
     """
+    from edgekit.cli.paths import check_output_dir
     from edgekit.export.exporter import ALL_TARGETS, ExportOptions
 
+    check_output_dir(out, "--out")
     chosen = [fp32, fp16, int8, onnx, onnx_int8]
     targets = tuple(t for t, on in zip(ALL_TARGETS, chosen, strict=True) if on) or ALL_TARGETS
     options = ExportOptions(targets, io.value, calibration_size, seed, out, threads)

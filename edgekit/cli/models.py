@@ -32,9 +32,12 @@ def models(
     can download pretrained weights; below the table, where each published figure and
     implementation comes from. Counts include BatchNorm statistics.
     """
+    from edgekit.cli.paths import check_output_file
     from edgekit.zoo.catalog import backbone_facts
     from edgekit.zoo.registry import list_backbones
 
+    if json_path is not None:
+        check_output_file(json_path, "--json")
     names = list_backbones()
     if count:
         from edgekit.cli.progress import step_progress

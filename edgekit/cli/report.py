@@ -55,10 +55,12 @@ def report(
     One row per run tagged edgekit.stage=train. Export and bench results (metrics under
     export.* and bench.DEVICE.*) add a table of their own and a latency chart per device.
     """
+    from edgekit.cli.paths import check_output_dir
     from edgekit.report.table import build_comparison
     from edgekit.tracking.runs import metric_histories
     from edgekit.tracking.store import existing_store_uri
 
+    check_output_dir(out, "--out")
     uri = existing_store_uri(tracking_uri)
     found = _find_runs(uri, experiment, filter_expr)
     comparison = build_comparison(found.runs, sort)

@@ -166,7 +166,9 @@ def train(
     # A typo in any model name or in --data stops the command before the first training.
     for resolved in configs:
         get_backbone(resolved.model)
-    _checked_dataset(configs[0])
+    root, _ = _checked_dataset(configs[0])
+    if configs[0].data is None:
+        logger.info("no --data given: training on the built-in corn sample at %s", root)
 
     with _sigterm_as_interrupt():
         try:
@@ -343,9 +345,7 @@ def _dataset_root(config: TrainConfig) -> Path:
         return config.data
     from edgekit.data.sample import sample_dataset_path
 
-    root = sample_dataset_path()
-    logger.info("no --data given: training on the built-in corn sample at %s", root)
-    return root
+    return sample_dataset_path()
 
 
 def print_summary(outcomes: Sequence[TrainOutcome], failures: Sequence[TrainFailure] = ()) -> None:
@@ -386,7 +386,7 @@ def ui_command(uri: str) -> str:
     """The command that opens the MLflow UI on `uri` (a server already has its own UI)."""
     if uri.startswith(("http://", "https://")):
         return f"open {uri} in a browser"
-    return f"mlflow ui --backend-store-uri {uri} --port 5000"
+    return f"edgekit ui --tracking-uri {uri}"
 
 
 @contextmanager

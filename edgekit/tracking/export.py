@@ -21,7 +21,7 @@ from edgekit.data.split import Split
 from edgekit.errors import TrackingError
 from edgekit.export.exporter import ExportResult, ExportSource
 from edgekit.tracking.keys import metric_keys
-from edgekit.tracking.store import _first_line, check_server_reachable, resolve_tracking_uri
+from edgekit.tracking.store import _first_line, check_server_reachable, existing_store_uri
 from edgekit.train.metrics import Requirements
 from edgekit.train.model import read_model_metadata
 
@@ -44,7 +44,7 @@ def open_client(tracking_uri: str | None):
     """An MlflowClient on the resolved store (flag, $MLFLOW_TRACKING_URI, default)."""
     from mlflow import MlflowClient
 
-    uri = resolve_tracking_uri(tracking_uri)
+    uri = existing_store_uri(tracking_uri)
     check_server_reachable(uri)
     return MlflowClient(tracking_uri=uri), uri
 
@@ -69,6 +69,11 @@ def find_run(client, query: RunQuery, uri: str):
     return run
 
 
+# Only runs of `edgekit train` hold a model: bench and report runs share the experiment and
+# may share the model name.
+_TRAINING = "tags.`edgekit.stage` = 'train'"
+
+
 def _search_one(client, query: RunQuery, uri: str):
     experiment = client.get_experiment_by_name(query.experiment)
     if experiment is None:
@@ -77,20 +82,20 @@ def _search_one(client, query: RunQuery, uri: str):
         )
     if query.run_name:
         what = f"named '{query.run_name}'"
-        filters = f"attributes.run_name = '{_quoted(query.run_name)}'"
+        filters = f"attributes.run_name = '{_quoted(query.run_name)}' and {_TRAINING}"
     else:
         what = f"of model '{query.latest_model}'"
         filters = (
             f"params.model_name = '{_quoted(query.latest_model)}' "
-            "and attributes.status = 'FINISHED'"
+            f"and attributes.status = 'FINISHED' and {_TRAINING}"
         )
     runs = client.search_runs(
         [experiment.experiment_id], filters, max_results=1, order_by=["attributes.start_time DESC"]
     )
     if not runs:
         raise TrackingError(
-            f"no run {what} in experiment '{query.experiment}' of {uri}; list runs with "
-            "'mlflow ui' or pass --run-id"
+            f"no training run {what} in experiment '{query.experiment}' of {uri}; list runs "
+            "with 'edgekit report' or 'edgekit ui', or pass --run-id"
         )
     return runs[0]
 

@@ -25,6 +25,7 @@ def default_tracking_uri(cwd: Path | None = None) -> str:
 def resolve_tracking_uri(explicit: str | None = None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the default SQLite store."""
     uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    _check_scheme(uri)
     if uri.startswith("sqlite:///"):
         folder = sqlite_path(uri).parent
         try:
@@ -35,6 +36,18 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
                 "pass --tracking-uri with a writable location"
             ) from exc
     return uri
+
+
+def _check_scheme(uri: str) -> None:
+    """Refuse a bare path: MLflow would take it for its file store, which it no longer opens."""
+    if "://" in uri and not uri.startswith("file:"):
+        return
+    path = Path(unquote(uri.removeprefix("file://").removeprefix("file:"))).expanduser().resolve()
+    database = path if path.suffix == ".db" else path / "mlflow.db"
+    raise TrackingError(
+        f"tracking URI '{uri}' is a path, and MLflow no longer opens its plain-file store; pass "
+        f"a SQLite store (--tracking-uri sqlite:///{database}) or a server (http://host:5000)"
+    )
 
 
 def check_server_reachable(uri: str, timeout_s: float = 5.0) -> None:
@@ -95,6 +108,7 @@ def existing_store_uri(explicit: str | None = None) -> str:
     empty one: an empty store would hide the real one behind a table with no runs.
     """
     uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    _check_scheme(uri)
     if not uri.startswith("sqlite:///"):
         return uri
     path = sqlite_path(uri).resolve()

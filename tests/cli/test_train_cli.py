@@ -129,7 +129,7 @@ def test_summary_names_missed_requirements_and_how_to_browse_the_store(trained) 
     text = " ".join(output.split())  # rich wraps long lines
 
     assert f"id {run.info.run_id}" in text
-    assert f"mlflow ui --backend-store-uri {client.tracking_uri}" in text
+    assert f"edgekit ui --tracking-uri {client.tracking_uri}" in text
     missed = run.data.metrics["min_recall"] < 0.8 or run.data.metrics["test_accuracy"] < 0.5
     assert ("misses requirements:" in text) == missed
 

@@ -69,3 +69,12 @@ def test_a_server_that_does_not_answer_is_named_with_the_fix() -> None:
     with pytest.raises(TrackingError, match=f"cannot reach MLflow server .*:{port}"):  # noqa: SIM117
         with training_run(unreachable, "exp", "r"):
             pass
+
+
+@pytest.mark.parametrize("given", ["{tmp}/runs/mlflow.db", "file://{tmp}/mlruns"])
+def test_a_bare_path_is_refused_with_the_sqlite_uri_to_use(tmp_path: Path, given: str) -> None:
+    uri = given.format(tmp=tmp_path)
+    expected = "runs/mlflow.db" if uri.endswith(".db") else "mlruns/mlflow.db"
+
+    with pytest.raises(TrackingError, match=f"sqlite:///{tmp_path}/{expected}"):
+        resolve_tracking_uri(uri)
