@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.devices import DEVICES_FILE_HELP
 from edgekit.errors import EdgekitError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def bench(
     accuracy: bool = typer.Option(
         True, "--accuracy/--no-accuracy", help="Score the test split on the board (needs the run)."
     ),
-    devices_file: Path = typer.Option(Path("devices.yaml"), help="The devices file."),
+    devices_file: Path | None = typer.Option(None, help=DEVICES_FILE_HELP),
     results_dir: Path | None = typer.Option(
         None, help="Where each measurement's JSON goes. Default: `bench/<run-name>-<time>/`."
     ),

@@ -13,20 +13,24 @@ app = typer.Typer(
     help="The boards of devices.yaml: list them, or check one.", invoke_without_command=True
 )
 
-_FILE_HELP = "The devices file."
+DEVICES_FILE_HELP = (
+    "The devices file. Default: ./devices.yaml; without one, only the built-in device 'local'."
+)
 
 
 @app.callback()
 def devices(
     ctx: typer.Context,
-    devices_file: Path = typer.Option(Path("devices.yaml"), help=_FILE_HELP),
+    devices_file: Path | None = typer.Option(None, help=DEVICES_FILE_HELP),
 ) -> None:
     """List the devices of devices.yaml: target, host, board, runtimes, thread counts."""
     if ctx.invoked_subcommand is not None:
         return
-    from edgekit.devices.config import load_devices
+    from edgekit.devices.config import DEFAULT_DEVICES_FILE, load_devices
 
-    table = Table(title=f"devices in {escape(str(devices_file))}")
+    source = devices_file or DEFAULT_DEVICES_FILE
+    title = f"devices in {source}" if Path(source).exists() else "built-in devices"
+    table = Table(title=escape(title))
     for column in ("device", "target", "host", "board", "runtimes", "threads"):
         table.add_column(column)
     for d in load_devices(devices_file).values():
@@ -44,7 +48,7 @@ def devices(
 @app.command("check")
 def check(
     name: str = typer.Argument(..., help="Device name from devices.yaml."),
-    devices_file: Path = typer.Option(Path("devices.yaml"), help=_FILE_HELP),
+    devices_file: Path | None = typer.Option(None, help=DEVICES_FILE_HELP),
     timeout_s: float = typer.Option(60.0, min=1, help="Longest the check may take."),
 ) -> None:
     """Connect to a device and report OS, CPU, RAM, Python, runtimes, temperature, throttling.

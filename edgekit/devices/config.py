@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edgekit.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_DEVICES_FILE = Path("devices.yaml")
+
+# This machine needs no configuration: without a devices.yaml in the current folder (and no
+# --devices-file), `local` is still there, so `edgekit bench --device local` works anywhere.
+BUILTIN_LOCAL = {"target": "local", "board": "this machine", "threads": [1, 2]}
 RuntimeName = Literal["litert", "tflite-runtime", "onnxruntime"]
 
 # Options that would turn off what the ssh target relies on: no prompts, no silent trust.
@@ -100,7 +107,13 @@ class DevicesFile(_Strict):
 
 
 def load_devices(path: Path | None = None) -> dict[str, Device]:
-    """Every device of devices.yaml by name; any mistake is one line naming device and field."""
+    """Every device of devices.yaml by name; any mistake is one line naming device and field.
+
+    Without `path`, ./devices.yaml; when that does not exist either, only the built-in `local`.
+    """
+    if path is None and not DEFAULT_DEVICES_FILE.exists():
+        logger.info("no devices.yaml in this folder: only the built-in device 'local' is known")
+        return {"local": Device(name="local", **BUILTIN_LOCAL)}
     path = Path(path or DEFAULT_DEVICES_FILE)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

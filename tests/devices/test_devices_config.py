@@ -85,3 +85,16 @@ def test_devices_check_names_what_to_install(tmp_path) -> None:
 
     assert result.exit_code == 1
     assert "install on b: pip install tflite-runtime" in result.output
+
+
+def test_without_a_devices_file_only_the_builtin_local_device_is_known(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    devices = load_devices()
+
+    assert list(devices) == ["local"]
+    assert devices["local"].target == "local"
+    with pytest.raises(DeviceError, match="no devices file at"):
+        load_devices(tmp_path / "devices.yaml")  # named explicitly: it must exist
