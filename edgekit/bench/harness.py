@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,9 @@ from edgekit.export.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
 from edgekit.runner.board_runner import FORMAT_RUNTIMES
 
 logger = logging.getLogger(__name__)
+
+# Set when the user interrupts a bench: worker threads stop before their next pass.
+_STOP = threading.Event()
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -141,16 +145,23 @@ def bench_devices(
     results_dir: Path,
     on_step: ProgressCallback | None = None,
 ) -> list[Measurement]:
-    """Every device in its own thread; a device that fails does not stop the others."""
-    # FIXME: on Ctrl-C the worker threads finish their current pass (up to --timeout-s) before
-    # their remote folders are removed; a stop event checked between passes would end sooner.
+    """Every device in its own thread; a device that fails does not stop the others.
+
+    On Ctrl-C every device stops before its next pass (the pass under way was interrupted
+    with it: runner and ssh share the terminal's process group) and closes its target.
+    """
     on_step = on_step or (lambda device, step: None)
+    _STOP.clear()
     with ThreadPoolExecutor(max_workers=max(len(devices), 1)) as pool:
         futures = [
             pool.submit(bench_device, d, artifacts, test_arrays, settings, results_dir, on_step)
             for d in devices
         ]
-        return [m for future in futures for m in future.result()]
+        try:
+            return [m for future in futures for m in future.result()]
+        except KeyboardInterrupt:
+            _STOP.set()
+            raise
 
 
 def num_steps(device: Device, artifacts: list[Artifact], settings: BenchSettings) -> int:
@@ -236,6 +247,8 @@ def _bench_artifact(
 
 def _pass(target: Target, name: str, args: list[str], settings: BenchSettings):
     """(result, None) or (None, the one-line error): one failure never stops the bench."""
+    if _STOP.is_set():
+        raise KeyboardInterrupt  # in a worker thread: ends this device, its target is closed
     try:
         return target.runner(name, args, settings.timeout_s), None
     except (RunnerFailed, TargetError) as exc:

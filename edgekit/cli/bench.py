@@ -98,7 +98,14 @@ def bench(
     arrays = _test_arrays(record, artifacts) if accuracy and record else {}
     run_name = record.parent.run_name if record else "bench"
     out = results_dir or Path("bench") / f"{run_name}-{datetime.now():%Y%m%d-%H%M%S}"
-    measurements = _run_with_progress(chosen, artifacts, arrays, settings, out)
+    try:
+        measurements = _run_with_progress(chosen, artifacts, arrays, settings, out)
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted:[/] nothing recorded in MLflow; the measurements that "
+            f"finished are in {escape(str(out))}"
+        )
+        raise typer.Exit(130) from None
     verdicts = _record_results(record, chosen, measurements, out)
     print_table(measurements, verdicts)
     console.print(f"results in {escape(str(out))}")
