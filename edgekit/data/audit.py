@@ -264,8 +264,9 @@ def _problems(
     for name, count in class_counts.items():
         if count == 0:
             problems.append(
-                f"class folder '{name}' holds no images; every class needs at least one "
-                f"({', '.join(sorted(EXTENSION_FORMATS))}); add images or remove the folder"
+                f"class folder '{name}' holds no images; every class needs at least "
+                f"{MIN_IMAGES_PER_CLASS} ({', '.join(sorted(EXTENSION_FORMATS))}); add images or "
+                "remove the folder"
             )
         elif decodable[name] < MIN_IMAGES_PER_CLASS:
             problems.append(
