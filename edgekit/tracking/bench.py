@@ -14,7 +14,7 @@ from edgekit.bench.harness import Measurement
 from edgekit.bench.verdict import Verdict
 from edgekit.data.split import Split
 from edgekit.errors import TrackingError
-from edgekit.tracking.keys import metric_keys
+from edgekit.tracking.keys import metric_keys, param_value
 from edgekit.tracking.store import check_server_reachable, resolve_tracking_uri
 from edgekit.train.metrics import Requirements
 
@@ -112,7 +112,7 @@ class BenchRecord:
             metrics["backbone_size_mb"] = self.parent.backbone_size_mb
         self.client.log_batch(
             run_id,
-            params=[Param(k, _param_value(v)) for k, v in params.items()],
+            params=[Param(k, param_value(v)) for k, v in params.items()],
             metrics=[Metric(k, float(v), stamp, 0) for k, v in metrics.items()],
         )
         if m.timing:
@@ -219,7 +219,3 @@ def _metrics(m: Measurement, verdict: Verdict) -> dict[str, float]:
 
 def _key(name: str) -> str:
     return metric_keys("", [name])[name]
-
-
-def _param_value(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, list | tuple | dict) else str(value)

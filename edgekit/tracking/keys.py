@@ -1,8 +1,10 @@
-"""Metric keys built from user data (class names) that every MLflow store accepts."""
+"""Keys and values MLflow stores: metric keys from user data (class names), param values."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # Stricter than MLflow's own rule (which also allows spaces, slashes and colons) so keys also
 # work unquoted in search filters and as file names.
@@ -21,3 +23,8 @@ def metric_keys(prefix: str, names: tuple[str, ...] | list[str]) -> dict[str, st
         keys[name] = key
         used.add(key)
     return keys
+
+
+def param_value(value: Any) -> str:
+    """An MLflow param as stored: lists and mappings as JSON, anything else as str()."""
+    return json.dumps(value) if isinstance(value, list | tuple | dict) else str(value)

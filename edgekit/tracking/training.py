@@ -21,7 +21,7 @@ from edgekit.config import TrainConfig
 from edgekit.data.dataset import PreparedDataset
 from edgekit.errors import TrackingError
 from edgekit.report.confusion import plot_confusion_matrix
-from edgekit.tracking.keys import metric_keys
+from edgekit.tracking.keys import metric_keys, param_value
 from edgekit.tracking.store import (
     check_server_reachable,
     get_or_create_experiment,
@@ -71,7 +71,7 @@ class TrainingRun:
     def log_params(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
 
-        batch = [Param(key, _param_value(value)) for key, value in params.items()]
+        batch = [Param(key, param_value(value)) for key, value in params.items()]
         for start in range(0, len(batch), 100):
             self.client.log_batch(self.run_id, params=batch[start : start + 100])
 
@@ -308,9 +308,3 @@ def _attach_log_file(path: Path) -> logging.Handler:
 def _detach_log_file(handler: logging.Handler) -> None:
     logging.getLogger("edgekit").removeHandler(handler)
     handler.close()
-
-
-def _param_value(value: Any) -> str:
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value)
-    return str(value)
