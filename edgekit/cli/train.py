@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -17,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.signals import sigterm_as_interrupt
 from edgekit.config import TrainConfig, resolve_configs
 from edgekit.errors import EdgekitError
 from edgekit.zoo import get_backbone, list_backbones
@@ -170,7 +169,7 @@ def train(
     if configs[0].data is None:
         logger.info("no --data given: training on the built-in corn sample at %s", root)
 
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             if len(configs) == 1:
                 outcomes, failures = [train_one(configs[0])], []
@@ -387,17 +386,3 @@ def ui_command(uri: str) -> str:
     if uri.startswith(("http://", "https://")):
         return f"open {uri} in a browser"
     return f"edgekit ui --tracking-uri {uri}"
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (docker stop, kill) like Ctrl-C, so the run is closed as KILLED."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from edgekit.cli.train import _sigterm_as_interrupt
+from edgekit.cli.signals import sigterm_as_interrupt
 
 console = Console(stderr=True)
 STOP_TIMEOUT_S = 15.0
@@ -46,7 +46,7 @@ def ui(
     # A session of its own: Ctrl-C reaches edgekit only, which then stops the whole server.
     process = subprocess.Popen(server_command(uri, host, port), start_new_session=True)
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             code = _serve(process, url, uri)
     except KeyboardInterrupt:
         code = 0
