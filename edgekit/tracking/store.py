@@ -24,8 +24,7 @@ def default_tracking_uri(cwd: Path | None = None) -> str:
 
 def resolve_tracking_uri(explicit: str | None = None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the default SQLite store."""
-    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
-    _check_scheme(uri)
+    uri = _chosen_uri(explicit)
     if uri.startswith("sqlite:///"):
         folder = sqlite_path(uri).parent
         try:
@@ -35,6 +34,13 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
                 f"cannot create the folder '{folder}' of MLflow store '{uri}' ({exc.strerror}); "
                 "pass --tracking-uri with a writable location"
             ) from exc
+    return uri
+
+
+def _chosen_uri(explicit: str | None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else the default store; never a bare path."""
+    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    _check_scheme(uri)
     return uri
 
 
@@ -107,8 +113,7 @@ def existing_store_uri(explicit: str | None = None) -> str:
     Readers (report, ui) refuse a SQLite store that does not exist yet instead of creating an
     empty one: an empty store would hide the real one behind a table with no runs.
     """
-    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
-    _check_scheme(uri)
+    uri = _chosen_uri(explicit)
     if not uri.startswith("sqlite:///"):
         return uri
     path = sqlite_path(uri).resolve()
