@@ -160,7 +160,9 @@ class SshTarget(Target):
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
             "-o", "ControlMaster=auto",
-            "-o", f"ControlPath={self._control_dir}/%C",
+            # One target, one destination: a fixed socket name. ssh's %C (40 hex digits)
+            # would pass the 104-108 byte socket-path limit under a long TMPDIR (macOS).
+            "-o", f"ControlPath={self._control_dir}/s",
             "-o", "ControlPersist=120",
         ]  # fmt: skip
         if d.port:

@@ -61,8 +61,8 @@ def check(
 
     [device] = select_devices(load_devices(devices_file), name)
     target = make_target(device)
-    target.open()
     try:
+        target.open()  # inside the try: a failed connect still removes the ssh control folder
         board = target.runner("probe", [], timeout_s)["board"]
     finally:
         target.close()

@@ -98,3 +98,20 @@ def test_without_a_devices_file_only_the_builtin_local_device_is_known(
     assert devices["local"].target == "local"
     with pytest.raises(DeviceError, match="no devices file at"):
         load_devices(tmp_path / "devices.yaml")  # named explicitly: it must exist
+
+
+def test_devices_check_of_an_unreachable_board_leaves_no_ssh_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from edgekit.bench.targets import TargetError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the control folder goes
+    body = "devices:\n  gone:\n    target: ssh\n    host: 127.0.0.1\n    port: 1\n"
+    path = _file(tmp_path, body)
+
+    result = CliRunner().invoke(app, ["devices", "check", "gone", "--devices-file", str(path)])
+
+    assert isinstance(result.exception, TargetError), result.output
+    assert "gone (127.0.0.1)" in str(result.exception)
+    assert "ControlPath" not in str(result.exception)  # a long TMPDIR still fits the socket
+    assert not list(tmp_path.glob("edgekit-ssh-*"))
