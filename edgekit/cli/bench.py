@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from edgekit.cli.devices import DEVICES_FILE_HELP
+from edgekit.cli.signals import sigterm_as_interrupt
 from edgekit.errors import EdgekitError
 
 logger = logging.getLogger(__name__)
@@ -99,13 +100,14 @@ def bench(
     run_name = record.parent.run_name if record else "bench"
     out = results_dir or Path("bench") / f"{run_name}-{datetime.now():%Y%m%d-%H%M%S}"
     try:
-        measurements = _run_with_progress(chosen, artifacts, arrays, settings, out)
+        with sigterm_as_interrupt() as interruption:
+            measurements = _run_with_progress(chosen, artifacts, arrays, settings, out)
     except KeyboardInterrupt:
         console.print(
             f"[yellow]interrupted:[/] nothing recorded in MLflow; the measurements that "
             f"finished are in {escape(str(out))}"
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(interruption.exit_code) from None
     verdicts = _record_results(record, chosen, measurements, out)
     print_table(measurements, verdicts)
     console.print(f"results in {escape(str(out))}")

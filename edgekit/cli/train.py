@@ -169,7 +169,7 @@ def train(
     if configs[0].data is None:
         logger.info("no --data given: training on the built-in corn sample at %s", root)
 
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt() as interruption:
         try:
             if len(configs) == 1:
                 outcomes, failures = [train_one(configs[0])], []
@@ -177,7 +177,7 @@ def train(
                 outcomes, failures = train_many(configs)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
-            raise typer.Exit(130) from None
+            raise typer.Exit(interruption.exit_code) from None
     print_summary(outcomes, failures)
     if failures:
         raise typer.Exit(1)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +137,54 @@ def _split_csv(tiny_exports, tmp_path: Path) -> Path:
     return Path(
         client.download_artifacts(tiny_exports.run_id, "data/split_manifest.csv", str(tmp_path))
     )
+
+
+def test_ctrl_c_stops_every_pass_records_nothing_and_exits_130(tiny_exports, store, tmp_path):
+    """Ctrl-C as a terminal sends it: to the whole process group, runner included."""
+    command = [
+        sys.executable, "-m", "edgekit", "bench", "--device", "local",
+        "--run-id", tiny_exports.run_id, "--tracking-uri", store,
+        "--export-dir", str(tiny_exports.folder.parent),
+        "--devices-file", str(_devices_file(tmp_path, [1, 2])),
+        "--results-dir", str(tmp_path / "results"), "--runs", "5", "--min-seconds", "30",
+    ]  # fmt: skip
+    # 3 files x 2 thread counts x >= 30 s: minutes, unless the interrupt stops every pass.
+    process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        _wait_for_a_runner(process)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    assert process.returncode == 130, stderr.decode()[-2000:]
+    assert "nothing recorded in MLflow" in stderr.decode()
+    children = MlflowClient(tracking_uri=store).search_runs(
+        [MlflowClient(tracking_uri=store).get_run(tiny_exports.run_id).info.experiment_id],
+        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",
+    )
+    assert children == []
+
+
+def _wait_for_a_runner(process: subprocess.Popen, timeout_s: float = 120) -> None:
+    """Until a process of the bench's group other than edgekit itself (the runner) exists."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        if any(_group_of(pid) == process.pid for pid in _pids() if pid != process.pid):
+            time.sleep(1.0)  # the runner is loading its model: interrupt mid-pass
+            return
+        time.sleep(0.2)
+    raise AssertionError("no runner started")
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
