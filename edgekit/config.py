@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from pathlib import Path
 from typing import Any, Literal
@@ -128,12 +129,19 @@ def load_config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file '{path}': {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file '{path}' is not valid YAML: {exc}") from exc
+        raise ConfigError(f"config file '{path}' is not valid YAML: {_yaml_problem(exc)}") from exc
     if content is None:
         return {}
     if not isinstance(content, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of option: value")
     return _underscored(content)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's several-line message as one line: the problem and where it is."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def resolve_config(
@@ -270,10 +278,17 @@ def _describe(exc: ValidationError, file: Path | None) -> str:
         option = ".".join(str(p) for p in error["loc"]) or "config"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            allowed = ", ".join(_section_model(error["loc"][:-1]).model_fields)
-            message = f"unknown option; expected one of {allowed}"
+            message = _unknown_option(error["loc"])
         received = error.get("input")
         quiet = error["type"] == "extra_forbidden" or isinstance(received, dict | type(None))
         suffix = "" if quiet else f" (got {received!r})"
         problems.append(f"{option}: {message}{suffix}")
     return where + "; ".join(problems)
+
+
+def _unknown_option(loc: tuple) -> str:
+    """The closest valid key first (a typo is the usual cause), then every valid key."""
+    allowed = list(_section_model(loc[:-1]).model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown option; {hint}expected one of {', '.join(allowed)}"

@@ -36,8 +36,24 @@ def test_a_typo_in_the_file_is_named_with_the_valid_options(tmp_path: Path) -> N
     file = tmp_path / "train.yaml"
     file.write_text("epoch: 3\n")
 
-    with pytest.raises(ConfigError, match=r"train.yaml: epoch: unknown option; expected one of"):
+    with pytest.raises(
+        ConfigError,
+        match=r"train.yaml: epoch: unknown option; did you mean 'epochs'\? expected one",
+    ):
         resolve_config(file)
+
+
+def test_malformed_yaml_is_one_line_with_its_place(tmp_path: Path) -> None:
+    file = tmp_path / "train.yaml"
+    file.write_text("epochs: 3\nmodel: [pmvt\n")
+
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(file)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"config file '{file}' is not valid YAML: ")
+    assert "at line 3, column 1" in message
 
 
 def test_a_typo_inside_a_section_lists_that_section_keys(tmp_path: Path) -> None:
@@ -48,7 +64,10 @@ def test_a_typo_inside_a_section_lists_that_section_keys(tmp_path: Path) -> None
         resolve_config(file)
 
     message = str(caught.value)
-    assert "requirements.min_acc: unknown option; expected one of min_accuracy" in message
+    assert (
+        "requirements.min_acc: unknown option; did you mean 'min_accuracy'? expected one of"
+        in message
+    )
     assert "epochs" not in message
 
 
