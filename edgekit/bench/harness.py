@@ -93,6 +93,8 @@ class Measurement:
     thermal_before: dict[str, Any] | None = None
     thermal_after: dict[str, Any] | None = None
     errors: tuple[str, ...] = ()
+    # False when the device could not be reached at all: nothing was tried on it.
+    reached: bool = True
     class_names: tuple[str, ...] = ()
     source: dict[str, Any] = field(default_factory=dict)
     schema_version: int = RESULT_SCHEMA_VERSION
@@ -186,7 +188,7 @@ def bench_device(
         logger.error("%s", exc)
         target.close()  # what open() made before failing: the folder, the ssh master
         failed = [
-            _failed(device, a, t, settings, str(exc))
+            replace(_failed(device, a, t, settings, str(exc)), reached=False)
             for a in artifacts
             for t in _threads(device, settings)
         ]

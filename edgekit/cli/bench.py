@@ -200,14 +200,20 @@ def _record_results(record, devices, measurements, out: Path) -> list:
 
     best: dict = {}
     for m, v in zip(measurements, verdicts, strict=True):
+        if not m.reached:  # a board never reached has nothing to compare: no nested run
+            continue
         path = out / m.device / f"{m.artifact}.t{m.threads}.json"
         record.log_measurement(m, v, path)
         key = (m.device, m.precision, m.format)
         if v.p50_ms is not None and (key not in best or v.p50_ms < best[key][1].p50_ms):
             best[key] = (m, v)
     record.log_headlines(best)
+    unreached = sorted({m.device for m in measurements if not m.reached})
+    if unreached:
+        console.print(f"not reached, nothing recorded in MLflow: {', '.join(unreached)}")
+    recorded = sum(m.reached for m in measurements)
     console.print(
-        f"{len(measurements)} nested runs under {escape(record.parent.run_name)} "
+        f"{recorded} nested runs under {escape(record.parent.run_name)} "
         f"({record.parent.run_id}) in {escape(record.uri)}"
     )
     return verdicts

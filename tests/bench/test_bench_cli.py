@@ -115,6 +115,32 @@ def test_two_devices_at_once_each_judged_by_its_own_requirements(tiny_exports, s
     assert verdicts == {"strict": 0.0, "lenient": 1.0}
 
 
+def test_a_board_never_reached_gets_no_nested_runs_and_the_others_go_on(
+    tiny_exports, store, tmp_path
+):
+    gone = {"target": "ssh", "host": "127.0.0.1", "port": 1}
+    devices = tmp_path / "devices.yaml"
+    devices.write_text(yaml.safe_dump({"devices": {"here": {"target": "local"}, "gone": gone}}))
+
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--device", "here,gone", "--export-dir", str(tiny_exports.folder),
+         "--formats", "onnx", "--tracking-uri", store, "--devices-file", str(devices),
+         "--results-dir", str(tmp_path / "r"), *QUICK],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result.output
+    assert "not reached, nothing recorded in MLflow: gone" in result.output
+    client = MlflowClient(tracking_uri=store)
+    children = client.search_runs(
+        [client.get_run(tiny_exports.run_id).info.experiment_id],
+        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",
+    )
+    assert [c.data.params["device"] for c in children] == ["here"]
+    assert children[0].info.status == "FINISHED"
+
+
 def test_test_arrays_are_cached_by_content(tiny_exports, tmp_path):
     split = Split.from_csv(_split_csv(tiny_exports, tmp_path))
     names = ("Blight", "Common_Rust", "Gray_Leaf_Spot", "Healthy")
