@@ -13,6 +13,7 @@ from rich.table import Table
 
 from edgekit.cli.devices import DEVICES_FILE_HELP
 from edgekit.cli.signals import sigterm_as_interrupt
+from edgekit.cli.tables import print_whole
 from edgekit.errors import EdgekitError
 
 logger = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ def print_table(measurements, verdicts) -> None:
             _num(v.peak_mb, 0),
             "[green]yes[/]" if v.meets_requirements else "[red]no[/]",
         )
-    Console().print(table)
+    print_whole(table)
     for m, v in zip(measurements, verdicts, strict=True):
         for line in v.shortfalls:
             Console().print(f"{escape(m.device)} {escape(m.artifact)} t{m.threads}: {escape(line)}")

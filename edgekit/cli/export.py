@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.tables import print_whole
 from edgekit.config import DEFAULT_EXPERIMENT
 from edgekit.errors import ConfigError, ExportError
 
@@ -181,7 +182,7 @@ def print_table(results, failures, keras, record_note: str | None) -> None:
         rows[f.target] = [f.target.format, f.target.precision, "-", "-", "-", "-", "[red]failed[/]"]
     for target in sorted(rows, key=ALL_TARGETS.index):
         table.add_row(*rows[target])
-    out.print(table)
+    print_whole(table, out)
     for r in results:
         for shortfall in r.parity.shortfalls:
             out.print(f"{r.target.key} misses requirements: {escape(shortfall)}")

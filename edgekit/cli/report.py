@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.tables import print_whole
 from edgekit.errors import TrackingError
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _print_table(out: Console, title: str, headers: list[str], cells: list[list[
     colours = {"yes": "[green]yes[/]", "no": "[red]no[/]"}
     for row in cells:
         table.add_row(*(colours.get(cell, escape(cell)) for cell in row))
-    out.print(table)
+    print_whole(table, out)
 
 
 def _write_files(comparison, histories, out: Path, meta: str):

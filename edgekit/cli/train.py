@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from edgekit.cli.signals import sigterm_as_interrupt
+from edgekit.cli.tables import print_whole
 from edgekit.config import TrainConfig, resolve_configs
 from edgekit.errors import EdgekitError
 from edgekit.zoo import get_backbone, list_backbones
@@ -368,7 +369,7 @@ def print_summary(outcomes: Sequence[TrainOutcome], failures: Sequence[TrainFail
         )
     for f in failures:
         table.add_row(f.model_name, "-", "-", "-", "[red]FAILED[/]", "-")
-    out.print(table)
+    print_whole(table, out)
     for o in outcomes:
         recalls = ", ".join(f"{escape(name)} {value:.2%}" for name, value in o.recall.items())
         out.print(f"{o.model_name} recall per class: {recalls}")
