@@ -16,11 +16,17 @@ CURVE_PANELS = (("accuracy", "train_accuracy", "val_accuracy"), ("loss", "train_
 
 def plot_trade_off(trade_off: TradeOff, path: Path) -> Path:
     """Scatter with labels, point area = min recall, the Pareto front as a dashed staircase."""
+    return _save(trade_off_figure(trade_off), path)
+
+
+def trade_off_figure(trade_off: TradeOff):
+    """The figure `plot_trade_off` saves (a matplotlib Figure, not yet drawn to a file)."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     figure = Figure(figsize=(10.5, 6), layout="constrained")
     axes = figure.add_subplot()
+    labels = []
     for point in trade_off.points:
         axes.scatter(
             point.x,
@@ -32,14 +38,7 @@ def plot_trade_off(trade_off: TradeOff, path: Path) -> Path:
             linewidths=1.6 if point.on_front else 0.8,
             zorder=3,
         )
-        axes.annotate(
-            point.label,
-            (point.x, point.y),
-            xytext=(8, 6),
-            textcoords="offset points",
-            fontsize=9,
-            annotation_clip=False,
-        )
+        labels.append(axes.text(point.x, point.y, point.label, fontsize=9))
     front = trade_off.front()
     if front:
         axes.step(
@@ -84,7 +83,8 @@ def plot_trade_off(trade_off: TradeOff, path: Path) -> Path:
         for r in (0.5, 0.8, 1.0)
     ]  # fmt: skip
     figure.legend(handles=handles, loc="outside right upper", fontsize=8, labelspacing=1.3)
-    return _save(figure, path)
+    _spread(figure, axes, labels, trade_off)
+    return figure
 
 
 def plot_training_curves(curves: Sequence[Curve], path: Path) -> Path:
@@ -171,6 +171,31 @@ def _requirement_lines(axes, trade_off: TradeOff) -> None:
         label.set_in_layout(False)
     if trade_off.max_x is not None:
         axes.axvline(trade_off.max_x, color="#999999", linestyle=":", linewidth=1)
+
+
+def _spread(figure, axes, labels: list, trade_off: TradeOff) -> None:
+    """Move the labels apart and off the points (the exports of one model often sit within a
+    millisecond and a percent of each other), each tied to its point by a thin line.
+
+    The layout is settled first and then frozen: a later constrained-layout pass would resize
+    the axes and bring the moved labels back together.
+    """
+    from adjustText import adjust_text
+
+    if not labels:
+        return
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+    adjust_text(
+        labels,
+        x=[p.x for p in trade_off.points],
+        y=[p.y for p in trade_off.points],
+        ax=axes,
+        expand=(1.1, 1.4),
+        force_static=(0.6, 1.2),
+        min_arrow_len=0,
+        arrowprops={"arrowstyle": "-", "color": "#777777", "linewidth": 0.7},
+    )
 
 
 def _pad_limits(axes, trade_off: TradeOff) -> None:
