@@ -43,27 +43,26 @@ def test_a_typo_in_the_file_is_named_with_the_valid_options(tmp_path: Path) -> N
         resolve_config(file)
 
 
-def test_malformed_yaml_is_one_line_with_its_place(tmp_path: Path) -> None:
+def _error_of(tmp_path: Path, text: str) -> str:
+    """The ConfigError message of a train.yaml holding `text`."""
     file = tmp_path / "train.yaml"
-    file.write_text("epochs: 3\nmodel: [pmvt\n")
-
+    file.write_text(text)
     with pytest.raises(ConfigError) as caught:
         resolve_config(file)
+    return str(caught.value)
 
-    message = str(caught.value)
+
+def test_malformed_yaml_is_one_line_with_its_place(tmp_path: Path) -> None:
+    message = _error_of(tmp_path, "epochs: 3\nmodel: [pmvt\n")
+
     assert "\n" not in message
-    assert message.startswith(f"config file '{file}' is not valid YAML: ")
+    assert message.startswith(f"config file '{tmp_path / 'train.yaml'}' is not valid YAML: ")
     assert "at line 3, column 1" in message
 
 
 def test_a_typo_inside_a_section_lists_that_section_keys(tmp_path: Path) -> None:
-    file = tmp_path / "train.yaml"
-    file.write_text("requirements:\n  min_acc: 0.9\n")
+    message = _error_of(tmp_path, "requirements:\n  min_acc: 0.9\n")
 
-    with pytest.raises(ConfigError) as caught:
-        resolve_config(file)
-
-    message = str(caught.value)
     assert (
         "requirements.min_acc: unknown option; did you mean 'min_accuracy'? expected one of"
         in message
