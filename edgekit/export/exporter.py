@@ -215,7 +215,8 @@ class ExportSession:
         from edgekit.export.diagnose import int8_layer_errors
         from edgekit.export.graph import inference_model
 
-        lossy = int8_shortfalls(self._scores(manifest.parity), self.keras.scores)
+        parity = manifest.parity
+        lossy = int8_shortfalls(self._scores(parity), self.keras.scores, parity.top1_agreement)
         if target != INT8_TFLITE or not lossy:
             return manifest
         try:
