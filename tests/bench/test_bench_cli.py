@@ -93,24 +93,12 @@ def test_bench_local_records_nested_runs_under_the_training_run(tiny_exports, st
 def test_two_devices_at_once_each_judged_by_its_own_requirements(tiny_exports, store, tmp_path):
     strict = {"target": "local", "requirements": {"max_latency_ms": 1e-6}}
     lenient = {"target": "local", "requirements": {"max_latency_ms": 1e6}}
-    devices = tmp_path / "devices.yaml"
-    devices.write_text(yaml.safe_dump({"devices": {"strict": strict, "lenient": lenient}}))
 
-    result = CliRunner().invoke(
-        app,
-        ["bench", "--device", "strict,lenient", "--export-dir", str(tiny_exports.folder),
-         "--formats", "onnx", "--tracking-uri", store, "--devices-file", str(devices),
-         "--results-dir", str(tmp_path / "r"), *QUICK],
-        env={"COLUMNS": "200"},
-    )  # fmt: skip
+    result = _bench_onnx_on({"strict": strict, "lenient": lenient}, tiny_exports, store, tmp_path)
 
     assert result.exit_code == 0, result.output
     assert "strict mobilenetv3small.fp32.onnx t1: p90 latency" in result.output
-    client = MlflowClient(tracking_uri=store)
-    children = client.search_runs(
-        [client.get_run(tiny_exports.run_id).info.experiment_id],
-        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",  # found through the manifests
-    )
+    children = _nested_runs(store, tiny_exports.run_id)  # the run found through the manifests
     verdicts = {c.data.params["device"]: c.data.metrics["meets_requirements"] for c in children}
     assert verdicts == {"strict": 0.0, "lenient": 1.0}
 
@@ -119,24 +107,14 @@ def test_a_board_never_reached_gets_no_nested_runs_and_the_others_go_on(
     tiny_exports, store, tmp_path
 ):
     gone = {"target": "ssh", "host": "127.0.0.1", "port": 1}
-    devices = tmp_path / "devices.yaml"
-    devices.write_text(yaml.safe_dump({"devices": {"here": {"target": "local"}, "gone": gone}}))
 
-    result = CliRunner().invoke(
-        app,
-        ["bench", "--device", "here,gone", "--export-dir", str(tiny_exports.folder),
-         "--formats", "onnx", "--tracking-uri", store, "--devices-file", str(devices),
-         "--results-dir", str(tmp_path / "r"), *QUICK],
-        env={"COLUMNS": "200"},
-    )  # fmt: skip
+    result = _bench_onnx_on(
+        {"here": {"target": "local"}, "gone": gone}, tiny_exports, store, tmp_path
+    )
 
     assert result.exit_code == 1, result.output
     assert "not reached, nothing recorded in MLflow: gone" in result.output
-    client = MlflowClient(tracking_uri=store)
-    children = client.search_runs(
-        [client.get_run(tiny_exports.run_id).info.experiment_id],
-        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",
-    )
+    children = _nested_runs(store, tiny_exports.run_id)
     assert [c.data.params["device"] for c in children] == ["here"]
     assert children[0].info.status == "FINISHED"
 
@@ -186,11 +164,26 @@ def test_ctrl_c_stops_every_pass_records_nothing_and_exits_130(tiny_exports, sto
 
     assert process.returncode == 130, stderr.decode()[-2000:]
     assert "nothing recorded in MLflow" in stderr.decode()
-    children = MlflowClient(tracking_uri=store).search_runs(
-        [MlflowClient(tracking_uri=store).get_run(tiny_exports.run_id).info.experiment_id],
-        f"tags.mlflow.parentRunId = '{tiny_exports.run_id}'",
-    )
-    assert children == []
+    assert _nested_runs(store, tiny_exports.run_id) == []
+
+
+def _bench_onnx_on(devices: dict, tiny_exports, store: str, tmp_path: Path):
+    """`edgekit bench` of the ONNX export on every device of `devices`, in-process."""
+    path = tmp_path / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": devices}))
+    return CliRunner().invoke(
+        app,
+        ["bench", "--device", ",".join(devices), "--export-dir", str(tiny_exports.folder),
+         "--formats", "onnx", "--tracking-uri", store, "--devices-file", str(path),
+         "--results-dir", str(tmp_path / "r"), *QUICK],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def _nested_runs(store: str, run_id: str) -> list:
+    client = MlflowClient(tracking_uri=store)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    return client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{run_id}'")
 
 
 def _wait_for_a_runner(process: subprocess.Popen, timeout_s: float = 120) -> None:

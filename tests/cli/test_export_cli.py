@@ -159,9 +159,9 @@ def test_table_and_mlflow_record_of_every_export(tiny_export, tiny_run) -> None:
 
 @pytest.mark.slow
 def test_repeated_export_of_the_same_run_adds_a_numbered_session(
-    tiny_export, tiny_run, tmp_path
+    tiny_export, tiny_training, tmp_path
 ) -> None:
-    store, run_id, _ = tiny_run
+    store, run_id = tiny_training.store, tiny_training.run_id
     client = MlflowClient(tracking_uri=store)
     args = ["export", "--run-id", run_id, "--tracking-uri", store, "--out", str(tmp_path)]
 
@@ -173,7 +173,7 @@ def test_repeated_export_of_the_same_run_adds_a_numbered_session(
     assert client.get_run(run_id).data.tags["edgekit.export.count"] == "2"
     sessions = {a.path for a in client.list_artifacts(run_id, "export")}
     assert len(sessions) == 2
-    manifest = read_manifest(tmp_path / "tiny" / f"{FILES[2]}.manifest.json")
+    manifest = read_manifest(tmp_path / tiny_training.run_name / f"{FILES[2]}.manifest.json")
     assert manifest.input.dtype == "float32" and manifest.calibration.num_images == 8
 
 

@@ -13,9 +13,7 @@ import keras
 import mlflow
 import pytest
 from mlflow import MlflowClient
-from typer.testing import CliRunner
 
-from edgekit.cli.main import app
 from edgekit.train.model import read_model_metadata
 
 CLASSES = ("Blight", "Common_Rust", "Gray_Leaf_Spot", "Healthy")
@@ -53,36 +51,11 @@ TINY_TRAIN = [
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One real 2-epoch run on the awkward tiny folder, shared by the assertions below."""
-    from image_folders import make_image_folder
-
-    root = tmp_path_factory.mktemp("train")
-    data = make_image_folder(root / "corn", per_class=10)
-    (data / "Healthy" / "broken (copy).jpg").write_bytes(b"\xff\xd8 truncated")
-    store = f"sqlite:///{root / 'mlflow.db'}"
-
-    result = CliRunner().invoke(
-        app,
-        [
-            "train",
-            "--data",
-            str(data),
-            *TINY_TRAIN,
-            "--epochs",
-            "2",
-            "--tracking-uri",
-            store,
-            "--min-accuracy",
-            "0.5",
-        ],
-    )
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    client = MlflowClient(tracking_uri=store)
-    run = client.search_runs(
-        [client.get_experiment_by_name("edge_models_comparison").experiment_id]
-    )[0]
-    return client, run, root, result.output
+def trained(tiny_training, tmp_path_factory):
+    """The session's tiny run (3 epochs, one undecodable file), shared by the assertions below."""
+    client = MlflowClient(tracking_uri=tiny_training.store)
+    run = client.get_run(tiny_training.run_id)
+    return client, run, tmp_path_factory.mktemp("train"), tiny_training.output
 
 
 @pytest.mark.slow
@@ -95,7 +68,9 @@ def test_run_records_every_seed_param(trained) -> None:
     assert params["image_size"] == "32x32"
     assert params["class_names"] == '["Blight", "Common_Rust", "Gray_Leaf_Spot", "Healthy"]'
     assert params["num_undecodable"] == "1"
-    assert int(params["num_train"]) + int(params["num_val"]) + int(params["num_test"]) == 44
+    assert (
+        int(params["num_train"]) + int(params["num_val"]) + int(params["num_test"]) == 60
+    )  # 14 a class and 4 awkward files
     assert float(params["backbone_size_mb"]) == pytest.approx(
         int(params["backbone_params"]) * 4 / 2**20, abs=1e-4
     )
@@ -109,7 +84,7 @@ def test_run_records_curves_test_scores_and_verdict(trained) -> None:
 
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         history = client.get_metric_history(run.info.run_id, key)
-        assert [m.step for m in history] == [1, 2]
+        assert [m.step for m in history] == [1, 2, 3]
         assert all(m.value >= 0 for m in history)
     recalls = [metrics[f"recall_{c}"] for c in CLASSES]
     assert all(0 <= r <= 1 for r in recalls)
@@ -170,7 +145,7 @@ def test_run_artifacts_hold_model_split_and_evaluation(trained) -> None:
     manifest = (local / "data/split_manifest.csv").read_text()
     assert "Blight/Blight (0).jpg,Blight," in manifest
     assert "Healthy/broken (copy).jpg" in (local / "data/undecodable.json").read_text()
-    assert "epoch 2/2" in (local / "logs/train.log").read_text()
+    assert "epoch 3/3" in (local / "logs/train.log").read_text()
 
     model_path = local / "model/mobilenetv3small.keras"
     assert read_model_metadata(model_path)["class_names"] == list(CLASSES)
