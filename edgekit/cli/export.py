@@ -26,6 +26,11 @@ class IoType(str, Enum):
     float = "float"
 
 
+class OnnxActivations(str, Enum):
+    uint8 = "uint8"
+    int8 = "int8"
+
+
 def export(
     run_id: str | None = typer.Option(None, help="MLflow run id of an 'edgekit train' run."),
     run_name: str | None = typer.Option(None, help="Or: the run's name (the newest if several)."),
@@ -55,6 +60,11 @@ def export(
     ),
     io: IoType = typer.Option(
         IoType.int8, "--io", help="TFLite int8 input/output tensors: int8, or float (kept float32)."
+    ),
+    onnx_activations: OnnxActivations = typer.Option(
+        OnnxActivations.uint8,
+        help="ONNX int8 activations: uint8 (fast on onnxruntime's CPU kernels: 0.7x the fp32 "
+        "latency here, where int8 ran 2.8x) or int8 (symmetric, for TensorRT).",
     ),
     calibration_size: int = typer.Option(
         300, min=1, help="Calibration images, drawn stratified from the train split."
@@ -89,7 +99,9 @@ def export(
     check_output_dir(out, "--out")
     chosen = [fp32, fp16, int8, onnx, onnx_int8]
     targets = tuple(t for t, on in zip(ALL_TARGETS, chosen, strict=True) if on) or ALL_TARGETS
-    options = ExportOptions(targets, io.value, calibration_size, seed, out, threads)
+    options = ExportOptions(
+        targets, io.value, calibration_size, seed, out, threads, onnx_activations.value
+    )
     ways = [bool(run_id), bool(run_name), latest, model_path is not None]
     if sum(ways) != 1:
         raise ConfigError(

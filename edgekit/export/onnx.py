@@ -66,12 +66,14 @@ def quantize_onnx(
     path: Path,
     calibration: np.ndarray,
     on_calibration_image: Callable[[int], None] | None = None,
+    activations: str = "uint8",
 ) -> dict[str, Any]:
     """Static int8 QDQ of an fp32 ONNX file, calibrated with min/max on `calibration`.
 
-    FIXME: on onnxruntime's CPU provider this file ran 2.3x slower than ONNX fp32 for
-    MobileNetV3Large (benchmarks/README.md), likely the QDQ pairs around every elementwise
-    op of hard-swish and squeeze-excite; not investigated yet. Accuracy is fine.
+    Weights are int8 per channel; `activations` uint8 or int8. onnxruntime's CPU kernels are
+    built around uint8 activations times int8 weights: on this project's x86 machine int8
+    activations made MobileNetV3Large 2.8x slower than fp32, uint8 0.7x, at the same
+    agreement (benchmarks/onnx_int8.py). TensorRT takes only symmetric int8 activations.
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -95,6 +97,7 @@ def quantize_onnx(
                 on_calibration_image(1)
             return {self.input_name: image[None].astype(np.float32)}
 
+    activation_type = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[activations]
     with tempfile.TemporaryDirectory(prefix="edgekit-onnx-int8-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(
@@ -105,7 +108,7 @@ def quantize_onnx(
             str(path),
             Reader(_input_name(prepared)),
             quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QInt8,
+            activation_type=activation_type,
             weight_type=QuantType.QInt8,
             per_channel=True,
             calibrate_method=CalibrationMethod.MinMax,
@@ -113,7 +116,7 @@ def quantize_onnx(
     return {
         "api": "onnxruntime.quantization.quantize_static",
         "quant_format": "QDQ",
-        "activation_type": "QInt8",
+        "activation_type": activation_type.name,
         "weight_type": "QInt8",
         "per_channel": True,
         "calibrate_method": "MinMax",

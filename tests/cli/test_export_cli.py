@@ -78,6 +78,8 @@ def test_export_writes_every_format_with_a_complete_manifest(tiny_export, refere
     assert tflite_int8.input.dtype == "int8" and tflite_int8.output.dtype == "int8"
     assert tflite_int8.input.quantization is not None
     assert tflite_int8.output.quantization is not None
+    onnx_int8 = read_manifest(folder / f"{FILES[4]}.manifest.json")
+    assert onnx_int8.converter.options["activation_type"] == "QUInt8"  # fast on ORT's CPU
 
 
 @pytest.mark.slow
@@ -165,7 +167,11 @@ def test_repeated_export_of_the_same_run_adds_a_numbered_session(
     client = MlflowClient(tracking_uri=store)
     args = ["export", "--run-id", run_id, "--tracking-uri", store, "--out", str(tmp_path)]
 
-    result = CliRunner().invoke(app, [*args, "--int8", "--io", "float", "--calibration-size", "8"])
+    result = CliRunner().invoke(
+        app,
+        [*args, "--int8", "--io", "float", "--onnx-int8", "--onnx-activations", "int8",
+         "--calibration-size", "8"],
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.output + repr(result.exception)
     history = client.get_metric_history(run_id, "export.int8_tflite.accuracy")
@@ -175,6 +181,8 @@ def test_repeated_export_of_the_same_run_adds_a_numbered_session(
     assert len(sessions) == 2
     manifest = read_manifest(tmp_path / tiny_training.run_name / f"{FILES[2]}.manifest.json")
     assert manifest.input.dtype == "float32" and manifest.calibration.num_images == 8
+    onnx_int8 = read_manifest(tmp_path / tiny_training.run_name / f"{FILES[4]}.manifest.json")
+    assert onnx_int8.converter.options["activation_type"] == "QInt8"  # as TensorRT wants
 
 
 @pytest.mark.slow
