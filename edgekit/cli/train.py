@@ -163,9 +163,12 @@ def train(
         "requirements": {k: v for k, v in requirements.items() if v is not None} or None,
     }
     configs = resolve_configs(config, flags)
-    # A typo in any model name or in --data stops the command before the first training.
-    for resolved in configs:
-        get_backbone(resolved.model)
+    # A typo in a model name or in --data, a size a model cannot take or ImageNet weights it
+    # does not have: each stops the command before the first training, not after an hour.
+    specs = [get_backbone(resolved.model) for resolved in configs]  # every name first
+    for spec, resolved in zip(specs, configs, strict=True):
+        spec.check_input_shape((*resolved.image_size, 3))
+        spec.check_weights(resolved.backbone_weights)
     root, _ = _checked_dataset(configs[0])
     if configs[0].data is None:
         logger.info("no --data given: training on the built-in corn sample at %s", root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -140,7 +141,11 @@ def get_backbone(name: str) -> BackboneSpec:
     _load_builtin_backbones()
     key = name.strip().lower()
     if key not in _REGISTRY:
-        raise ModelError(f"unknown model '{name}'; expected one of {', '.join(sorted(_REGISTRY))}")
+        close = difflib.get_close_matches(key, _REGISTRY, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ModelError(
+            f"unknown model '{name}'; {hint}expected one of {', '.join(sorted(_REGISTRY))}"
+        )
     return _REGISTRY[key]
 
 

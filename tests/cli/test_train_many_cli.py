@@ -17,8 +17,19 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-# Two models train; MobileViT-XXS cannot take 32x32 (its rule: multiples of 64) and fails.
-MODELS = "efficientnet-lite0,mobilevit-xxs,mobilenetv3small"
+# Two models train; the middle one is given a weights file that is not one, so its run fails
+# once started (a size or weights rule it breaks would stop the command before any training).
+CONFIG = """
+weights: none
+image-size: 32
+epochs: 1
+batch-size: 8
+models:
+  - efficientnet-lite0
+  - name: mobilenetv3large
+    weights: broken.weights.h5
+  - mobilenetv3small
+"""
 
 
 def _edgekit(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -45,11 +56,12 @@ def compared(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("compare")
     make_image_folder(root / "corn", per_class=4)
+    (root / "broken.weights.h5").write_bytes(b"not an HDF5 file")
+    (root / "compare.yaml").write_text(CONFIG)
     store = f"sqlite:///{root / 'mlflow.db'}"
-    args = ["--model", MODELS, "--weights", "none", "--image-size", "32", "--epochs", "1"]
 
     result = _edgekit(
-        ["train", "--data", "corn", *args, "--batch-size", "8", "--tracking-uri", store], root
+        ["train", "--data", "corn", "--config", "compare.yaml", "--tracking-uri", store], root
     )
     return result, store, root
 
@@ -62,12 +74,11 @@ def test_each_model_gets_a_run_and_a_failure_does_not_stop_the_others(compared) 
     assert result.returncode == 1, result.stderr[-3000:]
     assert {name: run.info.status for name, run in runs.items()} == {
         "efficientnet-lite0": "FINISHED",
-        "mobilevit-xxs": "FAILED",
+        "mobilenetv3large": "FAILED",
         "mobilenetv3small": "FINISHED",
     }
-    assert "mobilevit-xxs failed: mobilevit-xxs needs height and width divisible by 64" in (
-        " ".join(result.stderr.split())
-    )
+    assert "mobilenetv3large failed:" in " ".join(result.stderr.split())
+    assert "broken.weights.h5" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
 
 
@@ -98,11 +109,26 @@ def test_the_comparison_table_closes_the_command(compared) -> None:
             assert f"{run.data.metrics['test_accuracy']:.2%}" in row
         else:
             assert "FAILED" in row
-    assert "mobilevit-xxs failed: mobilevit-xxs needs height and width" in result.stdout
+    assert "mobilenetv3large failed:" in result.stdout
+
+
+def test_a_size_one_model_cannot_take_stops_before_any_training(tmp_path: Path) -> None:
+    from image_folders import make_image_folder
+
+    make_image_folder(tmp_path / "corn", per_class=3)
+    args = ["--model", "mobilenetv3small,pmvt", "--weights", "none", "--image-size", "100"]
+
+    result = _edgekit(["train", "--data", "corn", *args], tmp_path)
+
+    assert result.returncode == 2
+    assert "pmvt needs height and width divisible by 64; got 100x100" in result.stderr
+    assert not (tmp_path / "models").exists()  # no store, no run
 
 
 def test_a_typo_in_one_model_name_stops_before_any_training(tmp_path: Path) -> None:
     result = _edgekit(["train", "--data", str(tmp_path), "--model", "pmvt,mobilevitxs"], tmp_path)
 
     assert result.returncode == 2
-    assert "unknown model 'mobilevitxs'; expected one of" in result.stderr
+    assert "unknown model 'mobilevitxs'; did you mean 'mobilevit-xs'? expected one of" in (
+        result.stderr
+    )
