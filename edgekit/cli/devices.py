@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit.cli.tables import print_whole
+
 app = typer.Typer(
     help="The boards of devices.yaml: list them, or check one.", invoke_without_command=True
 )
@@ -42,7 +44,7 @@ def devices(
             ", ".join(d.runtimes),
             ", ".join(str(t) for t in d.threads),
         )
-    Console().print(table)
+    print_whole(table)
 
 
 @app.command("check")
@@ -102,7 +104,7 @@ def print_board(device, board: dict) -> list[str]:
     )  # fmt: skip
     for key, value in rows.items():
         table.add_row(key, value if key in board["runtimes"] else escape(str(value)))
-    out.print(table)
+    print_whole(table, out)
 
     hints = [board["numpy"]["install"]] if not board["numpy"]["importable"] else []
     hints += [

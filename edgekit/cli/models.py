@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edgekit.cli.tables import print_whole
+
 console = Console()
 
 
@@ -51,7 +53,7 @@ def models(
     else:
         rows = [backbone_facts(name) for name in names]
 
-    console.print(_table(rows))
+    print_whole(_table(rows), console)
     sources: dict[str, list[str]] = {}
     for r in rows:
         published = f"published count: {r.published_source}; " if r.published_source else ""
