@@ -89,9 +89,11 @@ def bench(
         timeout_s=timeout_s,
         cooldown_s=cooldown_s,
     )
+    wanted_formats = _choices(formats, "--formats", ("tflite", "onnx"))
+    wanted_precisions = _choices(precisions, "--precisions", ("fp32", "fp16", "int8"))
     record = _record(run_id, tracking_uri) if run_id else None
     folder = export_dir or _DEFAULT_EXPORT_ROOT / (record.parent.run_name if record else "")
-    artifacts = find_artifacts(folder, _words(formats), _words(precisions))
+    artifacts = find_artifacts(folder, wanted_formats, wanted_precisions)
     if record is None:
         record = _record_from_manifests(artifacts, tracking_uri)
     else:
@@ -265,6 +267,18 @@ def _num(value: float | None, digits: int) -> str:
 
 def _words(value: str | None) -> tuple[str, ...] | None:
     return tuple(w.strip() for w in value.split(",") if w.strip()) if value else None
+
+
+def _choices(value: str | None, option: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The comma-separated words of `value`, each one of `allowed` (a typo is named)."""
+    words = _words(value)
+    unknown = [w for w in words or () if w not in allowed]
+    if unknown:
+        raise EdgekitError(
+            f"{option}: unknown value '{unknown[0]}'; expected one or more of "
+            f"{', '.join(allowed)}, comma separated"
+        )
+    return words
 
 
 def _ints(value: str | None, option: str) -> tuple[int, ...] | None:
