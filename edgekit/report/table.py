@@ -15,6 +15,8 @@ from edgekit.tracking.runs import RunRecord
 
 DEFAULT_SORT = "test_accuracy"
 HEADLINE_METRICS = ("test_accuracy", "min_recall", "backbone_size_mb", "meets_requirements")
+# What tells two runs of one model apart in the table, shown only when it differs.
+SETTING_PARAMS = ("image_size", "epochs", "class_weight", "weights", "learning_rate")
 CSV_PARAMS = ("learning_rate", "dropout_rate", "epochs", "batch_size", "image_size", "weights")
 # Measures shown first, in this order; any other measure follows, sorted.
 MEASURE_ORDER = (
@@ -156,12 +158,18 @@ def measure_names(measurements: Sequence[Measurement], shown_only: bool = False)
 
 
 def model_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
-    """The seed's table: model, run, accuracy, min recall, size MB, meets requirements."""
-    headers = ["model", "run", "accuracy", "min recall", "size MB", "meets req."]
+    """The seed's table: model, run, accuracy, min recall, size MB, meets requirements; and
+    between run and accuracy, the training settings that differ from run to run."""
+    varying = [
+        key for key in SETTING_PARAMS if len({row.params.get(key) for row in comparison.rows}) > 1
+    ]
+    headers = ["model", "run", *(key.replace("_", " ") for key in varying)]
+    headers += ["accuracy", "min recall", "size MB", "meets req."]
     cells = [
         [
-            row.label,
+            row.model_name,
             row.run_name,
+            *(row.params.get(key, "-") for key in varying),
             format_value("test_accuracy", row.metrics.get("test_accuracy")),
             format_value("min_recall", row.metrics.get("min_recall")),
             format_value("backbone_size_mb", row.metrics.get("backbone_size_mb")),

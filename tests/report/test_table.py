@@ -9,7 +9,13 @@ import pytest
 from comparison_runs import SyntheticRun, seed_runs
 
 from edgekit.errors import ConfigError
-from edgekit.report.table import build_comparison, measurement_table, to_csv, to_markdown
+from edgekit.report.table import (
+    build_comparison,
+    measurement_table,
+    model_table,
+    to_csv,
+    to_markdown,
+)
 
 
 def _records(runs: list[SyntheticRun]):
@@ -96,5 +102,21 @@ def test_markdown_escapes_pipes_and_two_runs_of_one_model_are_told_apart() -> No
 
     text = to_markdown(build_comparison(records))
 
-    assert "| a\\|b (a\\|b-run) |" in text and "| a\\|b (second) |" in text
+    # The run column tells them apart; the model column keeps the plain name.
+    assert "| a\\|b | a\\|b-run |" in text and "| a\\|b | second |" in text
     assert "| 90.00% | 90.00% | 1.00 | yes |" in text
+
+
+def test_settings_that_differ_between_runs_get_a_column() -> None:
+    runs = [
+        SyntheticRun("mobilenetv3large", 11.4, 0.93, 0.84, 1e-3, 0.2),
+        SyntheticRun("mobilenetv3large", 11.4, 0.91, 0.76, 1e-3, 0.2),
+    ]
+    records = [runs[0].record("x"), runs[1].record("y")]
+    for record, size in zip(records, ("160x160", "128x128"), strict=True):
+        record.params.update({"image_size": size, "epochs": "12"})
+
+    headers, cells = model_table(build_comparison(records))
+
+    assert headers[:3] == ["model", "run", "image size"]  # epochs are the same: no column
+    assert sorted(row[2] for row in cells) == ["128x128", "160x160"]
