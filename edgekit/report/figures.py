@@ -96,12 +96,16 @@ def latency_trade_off(comparison: Comparison, device: str) -> TradeOff:
             continue
         recall = m.values.get("min_recall", m.row.metrics.get("min_recall"))
         meets = m.values.get("meets_requirements", m.row.metrics.get("meets_requirements"))
-        raw.append(
-            (f"{m.row.label} {m.artifact}", m.values["p50_ms"], accuracy, recall, _flag(meets))
-        )
+        raw.append((m.row, m.artifact, m.values["p50_ms"], accuracy, recall, _flag(meets)))
     rows = [m.row for m in comparison.measurements if m.device == device]
+    # One run benched: its name goes in the title and each point is just its artifact.
+    one_run = len({row.run_id for row, *_ in raw}) == 1
+    subject = f"\n{raw[0][0].label}" if one_run else ""
+    raw = [
+        (artifact if one_run else f"{row.label} {artifact}", *rest) for row, artifact, *rest in raw
+    ]
     return TradeOff(
-        f"{device}: p50 latency against accuracy (upper left is best)",
+        f"{device}: p50 latency against accuracy (upper left is best){subject}",
         f"p50 latency on {device} (ms)",
         "accuracy on the test split",
         _points(raw, "p50", "ms"),

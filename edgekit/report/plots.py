@@ -38,7 +38,9 @@ def trade_off_figure(trade_off: TradeOff):
             linewidths=1.6 if point.on_front else 0.8,
             zorder=3,
         )
-        labels.append(axes.text(point.x, point.y, point.label, fontsize=9))
+        label = axes.text(point.x, point.y, point.label, fontsize=9)
+        label.set_in_layout(False)  # the layout fits the axes; _spread keeps labels inside
+        labels.append(label)
     front = trade_off.front()
     if front:
         axes.step(
