@@ -62,9 +62,10 @@ def find_run(client, query: RunQuery, uri: str):
     else:
         run = _search_one(client, query, uri)
     if run.info.status != "FINISHED":
+        what_to_do = "wait for it to finish" if run.info.status == "RUNNING" else "train it again"
         raise TrackingError(
             f"run {run.info.run_name} ({run.info.run_id}) is {run.info.status}; only a "
-            "FINISHED training run has a model to export: wait for it or pick another run"
+            f"FINISHED training run has a model to export: {what_to_do}, or pick another run"
         )
     return run
 
