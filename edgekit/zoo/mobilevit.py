@@ -169,7 +169,14 @@ def transformer_layer(x, dim: int, config: MobileViTConfig, *, height: int, widt
 
 
 def unfold(x, *, name: str):
-    """(B, H, W, C) -> (B, P*P, H*W/(P*P), C): one row of patches per pixel position."""
+    """(B, H, W, C) -> (B, P*P, H*W/(P*P), C): one row of patches per pixel position.
+
+    FIXME: with the dynamic batch of edgekit's exports, these reshapes (and the attention's)
+    convert to SHAPE/PACK/STRIDED_SLICE ops that XNNPACK does not take: MobileViT-XS's TFLite
+    file runs as 49 delegate partitions, PMVT's as 112 (182 in int8, which then runs slower
+    than fp32: 12.96 against 9.22 ms here). A TFLite export at a fixed batch of 1 (what a
+    board runs) should make them one partition; not done yet.
+    """
     import keras
 
     height, width, channels = x.shape[1], x.shape[2], x.shape[3]
