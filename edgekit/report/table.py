@@ -267,7 +267,13 @@ def measurements_to_csv(comparison: Comparison) -> str:
 def _row(run: RunRecord, counts: Counter) -> ModelRow:
     model = run.params.get("model_name", run.run_name)
     # Two runs of one model need their run name to tell them apart in a plot.
-    label = model if counts[model] == 1 else f"{model} ({run.run_name})"
+    # Two runs of one model are told apart by run name, which edgekit starts with the model.
+    if counts[model] == 1:
+        label = model
+    elif run.run_name.startswith(model):
+        label = run.run_name
+    else:
+        label = f"{model} ({run.run_name})"
     return ModelRow(run.run_id, run.run_name, model, label, run.metrics, run.params)
 
 
