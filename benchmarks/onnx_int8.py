@@ -30,8 +30,8 @@ from input_pipeline import DEFAULT_DATA
 
 # name: (quant_format, activation type, op types to quantize; None = every supported op)
 VARIANTS = {
-    "s8s8 qdq all ops (edgekit)": ("QDQ", "QInt8", None),
-    "u8s8 qdq all ops": ("QDQ", "QUInt8", None),
+    "s8s8 qdq all ops (edgekit < 12-04)": ("QDQ", "QInt8", None),
+    "u8s8 qdq all ops (edgekit)": ("QDQ", "QUInt8", None),
     "s8s8 qdq conv+matmul": ("QDQ", "QInt8", ("Conv", "MatMul", "Gemm")),
     "u8s8 qdq conv+matmul": ("QDQ", "QUInt8", ("Conv", "MatMul", "Gemm")),
     "u8s8 qoperator all ops": ("QOperator", "QUInt8", None),
@@ -61,35 +61,18 @@ def images(data: Path, size: tuple[int, int], count: int) -> np.ndarray:
 
 
 def quantize(fp32: Path, out: Path, variant: tuple, calibration: np.ndarray) -> None:
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from edgekit.export.onnx import calibration_reader, onnx_input_name
 
     quant_format, activation, op_types = variant
     prepared = out.with_suffix(".prepared.onnx")
     quant_pre_process(str(fp32), str(prepared), skip_optimization=True, skip_symbolic_shape=True)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self, input_name: str):
-            self.rows = iter(calibration)
-            self.input_name = input_name
-
-        def get_next(self):
-            image = next(self.rows, None)
-            return None if image is None else {self.input_name: image[None]}
-
-    import onnx
-
-    input_name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
     quantize_static(
         str(prepared),
         str(out),
-        Reader(input_name),
+        calibration_reader(calibration, onnx_input_name(prepared)),
         quant_format=getattr(QuantFormat, quant_format),
         activation_type=getattr(QuantType, activation),
         weight_type=QuantType.QInt8,

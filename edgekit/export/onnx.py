@@ -75,27 +75,8 @@ def quantize_onnx(
     activations made MobileNetV3Large 2.8x slower than fp32, uint8 0.7x, at the same
     agreement (benchmarks/onnx_int8.py). TensorRT takes only symmetric int8 activations.
     """
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self, input_name: str):
-            self.rows = iter(calibration)
-            self.input_name = input_name
-
-        def get_next(self):
-            image = next(self.rows, None)
-            if image is None:
-                return None
-            if on_calibration_image is not None:
-                on_calibration_image(1)
-            return {self.input_name: image[None].astype(np.float32)}
 
     activation_type = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[activations]
     with tempfile.TemporaryDirectory(prefix="edgekit-onnx-int8-") as tmp:
@@ -106,7 +87,7 @@ def quantize_onnx(
         quantize_static(
             str(prepared),
             str(path),
-            Reader(_input_name(prepared)),
+            calibration_reader(calibration, onnx_input_name(prepared), on_calibration_image),
             quant_format=QuantFormat.QDQ,
             activation_type=activation_type,
             weight_type=QuantType.QInt8,
@@ -124,7 +105,30 @@ def quantize_onnx(
     }
 
 
-def _input_name(path: Path) -> str:
+def calibration_reader(
+    calibration: np.ndarray,
+    input_name: str,
+    on_image: Callable[[int], None] | None = None,
+):
+    """onnxruntime's calibration feed: one float32 image per call, then None."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.rows = iter(calibration)
+
+        def get_next(self):
+            image = next(self.rows, None)
+            if image is None:
+                return None
+            if on_image is not None:
+                on_image(1)
+            return {input_name: image[None].astype(np.float32)}
+
+    return Reader()
+
+
+def onnx_input_name(path: Path) -> str:
     import onnx
 
     return onnx.load(str(path), load_external_data=False).graph.input[0].name
