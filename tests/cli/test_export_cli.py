@@ -108,7 +108,7 @@ def test_int8_io_needs_the_files_own_scale_and_zero_point(tiny_export, reference
     from ai_edge_litert.interpreter import Interpreter
 
     _, folder = tiny_export
-    images, keras_probabilities, _, _, _ = reference
+    images, _, _, _, _ = reference
     interpreter = Interpreter(model_path=str(folder / FILES[2]))
     interpreter.allocate_tensors()
     (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
@@ -129,9 +129,11 @@ def test_int8_io_needs_the_files_own_scale_and_zero_point(tiny_export, reference
 
     expected = load_runner(folder / FILES[2]).predict(images.pixels)
     np.testing.assert_allclose(probabilities, expected)
-    agree = np.mean(probabilities.argmax(1) == keras_probabilities.argmax(1))
-    agree_wrong = np.mean(no_zero_point.argmax(1) == keras_probabilities.argmax(1))
-    assert agree >= agree_wrong + 0.25, (agree, agree_wrong)
+    # Without the zero point the model sees other pixels: outputs move far beyond int8
+    # rounding. (Top-1 agreement with Keras is no test here: the 3-epoch 32x32 model has
+    # near-tied classes on its ~9 test images, and which way a tie breaks varies per run.)
+    wrong = out_scale * (no_zero_point.astype(np.float32) - out_zero)
+    assert np.abs(wrong - probabilities).max() > 10 * out_scale
     # Undequantized outputs are not probabilities: int8 codes around -128..127.
     assert not np.allclose(right.astype(np.float32).sum(1), 1.0, atol=0.1)
     np.testing.assert_allclose(probabilities.sum(1), 1.0, atol=0.02)
