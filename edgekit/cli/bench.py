@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
 
 import typer
 from rich.console import Console
@@ -76,6 +77,7 @@ def bench(
     from edgekit.bench.harness import BenchSettings, find_artifacts
     from edgekit.cli.paths import check_output_dir
     from edgekit.devices.config import load_devices, select_devices
+    from edgekit.export.manifest import Format, Precision
 
     if results_dir is not None:
         check_output_dir(results_dir, "--results-dir")
@@ -89,8 +91,8 @@ def bench(
         timeout_s=timeout_s,
         cooldown_s=cooldown_s,
     )
-    wanted_formats = _choices(formats, "--formats", ("tflite", "onnx"))
-    wanted_precisions = _choices(precisions, "--precisions", ("fp32", "fp16", "int8"))
+    wanted_formats = _choices(formats, "--formats", get_args(Format))
+    wanted_precisions = _choices(precisions, "--precisions", get_args(Precision))
     record = _record(run_id, tracking_uri) if run_id else None
     folder = export_dir or _DEFAULT_EXPORT_ROOT / (record.parent.run_name if record else "")
     artifacts = find_artifacts(folder, wanted_formats, wanted_precisions)
